@@ -1,0 +1,55 @@
+/*
+ * hashtable.h — the group hash table: maps a tuple of key values to a dense group id
+ * (0, 1, 2, ... in order of first appearance). Used by GROUP BY, DISTINCT,
+ * count(DISTINCT), and later joins.
+ *
+ * Vector-at-a-time: ht_find_or_insert() takes key vectors for n rows and writes n group ids.
+ * It hashes each key column for the whole batch, combines the hashes, probes with linear
+ * probing over a power-of-two slot array that stores (hash, group id); keys themselves live
+ * in columnar key storage inside the table (strings copied into the table's arena), so the
+ * table owns everything it needs after the input chunk is gone. NULL keys are equal to each
+ * other for grouping (SQL GROUP BY semantics); doubles compare by value with -0.0 == 0.0 and
+ * all NaNs equal.
+ *
+ * API in call order: ht_create -> ht_find_or_insert (repeatedly) / ht_find (lookup only)
+ *   -> ht_group_count -> ht_get_keys (materialise keys of groups [first, first+n) into
+ *   vectors) -> ht_free.
+ *
+ * Bounds: load factor <= 0.5 (grows by doubling, rehash from stored hashes, no re-hashing of
+ * keys); group ids are uint32_t (more than 4e9 groups is an error).
+ */
+#ifndef KL_HASHTABLE_H
+#define KL_HASHTABLE_H
+
+#include "exec/vector.h"
+
+typedef struct kl_ht kl_ht;
+
+/** Returns NULL on out-of-memory. key_types are copied. n_keys may be 0 (one group). */
+kl_ht *ht_create(const kl_type *key_types, uint32_t n_keys);
+void ht_free(kl_ht *ht);
+
+/**
+ * For each row i in [0, n_rows): find the group of (keys[0][i], ..., keys[n_keys-1][i]),
+ * inserting it if new, and set group_ids[i]. keys[k] has type key_types[k].
+ * Returns 0 or KILN_ERR_MEMORY.
+ */
+int ht_find_or_insert(kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint32_t *group_ids,
+                      kl_error *err);
+
+/** Lookup only: group_ids[i] = id or UINT32_MAX if absent. */
+void ht_find(kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint32_t *group_ids);
+
+uint32_t ht_group_count(const kl_ht *ht);
+
+/**
+ * Write the keys of groups [first, first + n) into out[k][0..n) (out vectors of the key
+ * types with cap >= n). Strings are referenced (they point into the table's arena and are
+ * valid while the table lives).
+ */
+void ht_get_keys(const kl_ht *ht, uint32_t first, uint32_t n, kl_vec **out);
+
+/** Bytes held by the table (slots, key storage, strings). */
+size_t ht_memory(const kl_ht *ht);
+
+#endif /* KL_HASHTABLE_H */

@@ -1,0 +1,284 @@
+/*
+ * agg_stats.c — statistical aggregates: var_samp/variance, var_pop, stddev/stddev_samp,
+ * stddev_pop, covar_samp, covar_pop, corr, and the regression family regr_count,
+ * regr_avgx, regr_avgy, regr_sxx, regr_syy, regr_sxy, regr_slope, regr_intercept, regr_r2.
+ * Two-argument ones take (y, x) in that order, as SQL does.
+ *
+ * API: the table fn_agg_stats_defs (searched by catalog.c). Arguments are cast to DOUBLE.
+ *
+ * Algorithm: single-pass and numerically careful. One variable keeps Welford's
+ * (n, mean, M2) with M2 = sum (x - mean)^2; two variables keep the co-moments
+ * (n, mean_x, mean_y, C_xy, M2_x, M2_y). Update per value:
+ *     n += 1; dx = x - mean_x; mean_x += dx / n; mean_y += (y - mean_y) / n;
+ *     C_xy += dx * (y - mean_y);  M2_x += dx * (x - mean_x);  M2_y likewise
+ * Combine (Chan et al.) of A and B with n = nA + nB, dx = mean_xB - mean_xA:
+ *     mean_x = mean_xA + dx * nB / n;  M2_x = M2_xA + M2_xB + dx^2 * nA * nB / n;
+ *     C_xy = C_xyA + C_xyB + dx * dy * nA * nB / n.
+ * The states are fixed-size plain structs, serialized as raw bytes.
+ *
+ * Results: NULL inputs are skipped (the pair when either side is NULL). Empty input gives
+ * NULL (regr_count gives 0); sample statistics need n >= 2; corr/regr_slope/regr_intercept
+ * with a zero variance give NULL; regr_r2 is NULL when var(x) = 0 and 1 when var(y) = 0.
+ */
+#include "func/func_internal.h"
+
+#include <math.h>
+
+typedef struct welford_state {
+    int64_t n;
+    double mean;
+    double m2;
+} welford_state;
+
+typedef struct comoment_state {
+    int64_t n;
+    double mean_x, mean_y;
+    double c_xy, m2_x, m2_y;
+} comoment_state;
+
+/* ---- binding ---------------------------------------------------------------------------- */
+
+static int stats_bind_impl(const char *name, kl_type *arg_types, int n_args, kl_type *ret,
+                           size_t *state_size, kl_error *err) {
+    for (int i = 0; i < n_args; i++) {
+        if (arg_types[i] != KILN_TYPE_NULL && !fn_is_numeric(arg_types[i]))
+            return fn_no_overload(err, name, arg_types, n_args);
+        arg_types[i] = KILN_TYPE_DOUBLE;
+    }
+    *ret = KILN_TYPE_DOUBLE;
+    *state_size = n_args == 1 ? sizeof(welford_state) : sizeof(comoment_state);
+    return 0;
+}
+
+#define STATS_BIND(fname)                                                                      \
+    static int stats_bind_##fname(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret, \
+                                  size_t *state_size, kl_error *err) {                         \
+        KL_UNUSED(ctx);                                                                        \
+        return stats_bind_impl(#fname, arg_types, n_args, ret, state_size, err);               \
+    }
+
+/* ---- one variable ------------------------------------------------------------------------- */
+
+static void wf_init(kl_fn_ctx *ctx, void *state) {
+    KL_UNUSED(ctx);
+    memset(state, 0, sizeof(welford_state));
+}
+static int wf_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+                     kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    const kl_vec *v = args[0];
+    if (v->type != KILN_TYPE_DOUBLE) return 0; /* untyped NULL column: nothing to add */
+    const double *x = VEC_F64(v);
+    for (uint32_t i = 0; i < n; i++) {
+        if (v->has_nulls && v->nulls[i]) continue;
+        welford_state *s = states[i];
+        s->n++;
+        double d = x[i] - s->mean;
+        s->mean += d / (double)s->n;
+        s->m2 += d * (x[i] - s->mean);
+    }
+    return 0;
+}
+static int wf_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(err);
+    welford_state *a = dst;
+    const welford_state *b = src;
+    if (b->n == 0) return 0;
+    if (a->n == 0) {
+        *a = *b;
+        return 0;
+    }
+    double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    double d = b->mean - a->mean;
+    a->mean += d * nb / n;
+    a->m2 += b->m2 + d * d * na * nb / n;
+    a->n += b->n;
+    return 0;
+}
+static int wf_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
+    KL_UNUSED(ctx);
+    return kl_buf_append(out, state, sizeof(welford_state));
+}
+static int wf_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+                          size_t *consumed, kl_error *err) {
+    KL_UNUSED(ctx);
+    if (len < sizeof(welford_state)) return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
+    memcpy(state, data, sizeof(welford_state));
+    *consumed = sizeof(welford_state);
+    return 0;
+}
+
+static int stats_put(kl_vec *out, uint32_t row, bool valid, double v) {
+    if (!valid) {
+        vec_set_null(out, row);
+        return 0;
+    }
+    out->nulls[row] = 0;
+    VEC_F64(out)[row] = v;
+    return 0;
+}
+
+/* Variance; pop selects the divisor n instead of n - 1. M2 can come out a hair below 0. */
+static double wf_var(const welford_state *s, bool pop) {
+    double m2 = s->m2 < 0 ? 0 : s->m2;
+    return m2 / (double)(pop ? s->n : s->n - 1);
+}
+
+#define WF_FINAL(fname, min_n, expr)                                                           \
+    static int wf_final_##fname(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row,         \
+                                kl_error *err) {                                               \
+        KL_UNUSED(ctx), KL_UNUSED(err);                                                        \
+        const welford_state *s = state;                                                        \
+        if (s->n < (min_n)) return stats_put(out, row, false, 0);                              \
+        return stats_put(out, row, true, expr);                                                \
+    }
+WF_FINAL(var_samp, 2, wf_var(s, false))
+WF_FINAL(var_pop, 1, wf_var(s, true))
+WF_FINAL(stddev_samp, 2, sqrt(wf_var(s, false)))
+WF_FINAL(stddev_pop, 1, sqrt(wf_var(s, true)))
+STATS_BIND(var_samp)
+STATS_BIND(var_pop)
+STATS_BIND(stddev_samp)
+STATS_BIND(stddev_pop)
+
+/* ---- two variables ------------------------------------------------------------------------- */
+
+static void cm_init(kl_fn_ctx *ctx, void *state) {
+    KL_UNUSED(ctx);
+    memset(state, 0, sizeof(comoment_state));
+}
+static int cm_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+                     kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    const kl_vec *vy = args[0], *vx = args[1];
+    if (vy->type != KILN_TYPE_DOUBLE || vx->type != KILN_TYPE_DOUBLE) return 0;
+    const double *ys = VEC_F64(vy), *xs = VEC_F64(vx);
+    bool hn = vy->has_nulls || vx->has_nulls;
+    for (uint32_t i = 0; i < n; i++) {
+        if (hn && (vy->nulls[i] || vx->nulls[i])) continue;
+        comoment_state *s = states[i];
+        double x = xs[i], y = ys[i];
+        s->n++;
+        double inv = 1.0 / (double)s->n;
+        double dx = x - s->mean_x, dy = y - s->mean_y;
+        s->mean_x += dx * inv;
+        s->mean_y += dy * inv;
+        s->c_xy += dx * (y - s->mean_y);
+        s->m2_x += dx * (x - s->mean_x);
+        s->m2_y += dy * (y - s->mean_y);
+    }
+    return 0;
+}
+static int cm_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(err);
+    comoment_state *a = dst;
+    const comoment_state *b = src;
+    if (b->n == 0) return 0;
+    if (a->n == 0) {
+        *a = *b;
+        return 0;
+    }
+    double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    double dx = b->mean_x - a->mean_x, dy = b->mean_y - a->mean_y;
+    double f = na * nb / n;
+    a->mean_x += dx * nb / n;
+    a->mean_y += dy * nb / n;
+    a->c_xy += b->c_xy + dx * dy * f;
+    a->m2_x += b->m2_x + dx * dx * f;
+    a->m2_y += b->m2_y + dy * dy * f;
+    a->n += b->n;
+    return 0;
+}
+static int cm_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
+    KL_UNUSED(ctx);
+    return kl_buf_append(out, state, sizeof(comoment_state));
+}
+static int cm_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+                          size_t *consumed, kl_error *err) {
+    KL_UNUSED(ctx);
+    if (len < sizeof(comoment_state))
+        return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
+    memcpy(state, data, sizeof(comoment_state));
+    *consumed = sizeof(comoment_state);
+    return 0;
+}
+
+/* The finalizers: `valid` decides NULL, `expr` the value (s is the state). */
+#define CM_FINAL(fname, valid, expr)                                                           \
+    static int cm_final_##fname(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row,         \
+                                kl_error *err) {                                               \
+        KL_UNUSED(ctx), KL_UNUSED(err);                                                        \
+        const comoment_state *s = state;                                                       \
+        double sxx = s->m2_x < 0 ? 0 : s->m2_x, syy = s->m2_y < 0 ? 0 : s->m2_y;               \
+        (void)sxx, (void)syy;                                                                  \
+        if (!(valid)) return stats_put(out, row, false, 0);                                    \
+        return stats_put(out, row, true, (expr));                                              \
+    }
+CM_FINAL(covar_samp, s->n >= 2, s->c_xy / (double)(s->n - 1))
+CM_FINAL(covar_pop, s->n >= 1, s->c_xy / (double)s->n)
+CM_FINAL(corr, s->n >= 1 && sxx > 0 && syy > 0, s->c_xy / sqrt(sxx * syy))
+CM_FINAL(regr_avgx, s->n >= 1, s->mean_x)
+CM_FINAL(regr_avgy, s->n >= 1, s->mean_y)
+CM_FINAL(regr_sxx, s->n >= 1, sxx)
+CM_FINAL(regr_syy, s->n >= 1, syy)
+CM_FINAL(regr_sxy, s->n >= 1, s->c_xy)
+CM_FINAL(regr_slope, s->n >= 1 && sxx > 0, s->c_xy / sxx)
+CM_FINAL(regr_intercept, s->n >= 1 && sxx > 0, s->mean_y - (s->c_xy / sxx) * s->mean_x)
+CM_FINAL(regr_r2, s->n >= 1 && sxx > 0, syy == 0 ? 1.0 : (s->c_xy * s->c_xy) / (sxx * syy))
+
+static int cm_final_regr_count(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row,
+                               kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(err);
+    const comoment_state *s = state;
+    out->nulls[row] = 0;
+    VEC_I64(out)[row] = s->n;
+    return 0;
+}
+static int stats_bind_regr_count(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
+                                 size_t *state_size, kl_error *err) {
+    KL_UNUSED(ctx);
+    TRY(stats_bind_impl("regr_count", arg_types, n_args, ret, state_size, err));
+    *ret = KILN_TYPE_BIGINT;
+    return 0;
+}
+
+STATS_BIND(covar_samp)
+STATS_BIND(covar_pop)
+STATS_BIND(corr)
+STATS_BIND(regr_avgx)
+STATS_BIND(regr_avgy)
+STATS_BIND(regr_sxx)
+STATS_BIND(regr_syy)
+STATS_BIND(regr_sxy)
+STATS_BIND(regr_slope)
+STATS_BIND(regr_intercept)
+STATS_BIND(regr_r2)
+
+#define WF_DEF(name, fn)                                                                       \
+    {name, 1, 1, stats_bind_##fn, wf_init, wf_update, wf_combine, wf_final_##fn, wf_serialize,  \
+     wf_deserialize, NULL, NULL}
+#define CM_DEF(fn)                                                                             \
+    {#fn, 2, 2, stats_bind_##fn, cm_init, cm_update, cm_combine, cm_final_##fn, cm_serialize,   \
+     cm_deserialize, NULL, NULL}
+
+const kl_agg_def fn_agg_stats_defs[] = {
+    WF_DEF("var_samp", var_samp),
+    WF_DEF("variance", var_samp),
+    WF_DEF("var_pop", var_pop),
+    WF_DEF("stddev", stddev_samp),
+    WF_DEF("stddev_samp", stddev_samp),
+    WF_DEF("stddev_pop", stddev_pop),
+    CM_DEF(covar_samp),
+    CM_DEF(covar_pop),
+    CM_DEF(corr),
+    CM_DEF(regr_count),
+    CM_DEF(regr_avgx),
+    CM_DEF(regr_avgy),
+    CM_DEF(regr_sxx),
+    CM_DEF(regr_syy),
+    CM_DEF(regr_sxy),
+    CM_DEF(regr_slope),
+    CM_DEF(regr_intercept),
+    CM_DEF(regr_r2),
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};

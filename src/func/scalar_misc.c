@@ -1,0 +1,248 @@
+/*
+ * scalar_misc.c — scalar functions that are about NULLs and types rather than numbers or
+ * text: coalesce, ifnull, nullif, greatest, least, concat, concat_ws, hash.
+ *
+ * API: the table fn_misc_defs (searched by catalog.c).
+ *
+ * Binding: coalesce/ifnull/nullif/greatest/least unify their argument types with fn_unify
+ * (BIGINT+DOUBLE -> DOUBLE, DATE+TIMESTAMP -> TIMESTAMP, NULL yields to anything) and fail
+ * with KILN_ERR_BINDER on types that do not mix; concat/concat_ws take anything (as
+ * VARCHAR). These functions see NULL arguments (handles_nulls): coalesce returns the first
+ * non-NULL, greatest/least ignore NULLs (NULL only when all are), concat skips NULLs,
+ * hash hashes NULL as a fixed value.
+ *
+ * hash(x, ...) is a stable 64-bit value (xxh3 of the value bytes, combined across
+ * arguments), returned as BIGINT with the bits of the unsigned hash.
+ */
+#include "func/func_internal.h"
+
+/* ---- type unification for the variadic ones --------------------------------------------- */
+
+static int misc_bind_unify(const char *name, kl_type *arg_types, int n_args, kl_type *ret,
+                           kl_error *err) {
+    kl_type t = KILN_TYPE_NULL;
+    for (int i = 0; i < n_args; i++) {
+        kl_type u;
+        if (!fn_unify(t, arg_types[i], &u)) {
+            /* one VARCHAR among dates is cast to the date type, as DuckDB does for literals */
+            return kl_err(err, KILN_ERR_BINDER, "Cannot mix values of type %s and %s in %s",
+                          fn_type_name(t), fn_type_name(arg_types[i]), name);
+        }
+        t = u;
+    }
+    for (int i = 0; i < n_args; i++) arg_types[i] = t;
+    *ret = t;
+    return 0;
+}
+
+#define MISC_BIND_UNIFY(fname, label)                                                          \
+    static int misc_bind_##fname(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret, \
+                                 kl_error *err) {                                              \
+        KL_UNUSED(ctx);                                                                        \
+        return misc_bind_unify(label, arg_types, n_args, ret, err);                            \
+    }
+MISC_BIND_UNIFY(coalesce, "COALESCE")
+MISC_BIND_UNIFY(nullif, "NULLIF")
+MISC_BIND_UNIFY(greatest, "GREATEST")
+
+static int misc_all_null(kl_vec *out, uint32_t n) {
+    memset(out->nulls, 1, n);
+    out->has_nulls = n > 0;
+    return 0;
+}
+
+static int misc_coalesce(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                         kl_error *err) {
+    KL_UNUSED(ctx);
+    if (out->type == KILN_TYPE_NULL) return misc_all_null(out, n);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int a = 0;
+        while (a < n_args && args[a]->nulls[i]) a++;
+        if (a == n_args) {
+            vec_set_null(out, i);
+            continue;
+        }
+        if (vec_copy_row(out, i, args[a], i) != 0)
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in COALESCE");
+    }
+    return 0;
+}
+
+static int misc_nullif(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                       kl_error *err) {
+    KL_UNUSED(ctx);
+    KL_UNUSED(n_args);
+    if (out->type == KILN_TYPE_NULL) return misc_all_null(out, n);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (args[0]->nulls[i] ||
+            (!args[1]->nulls[i] && func_compare_values(out->type, args[0], i, args[1], i) == 0)) {
+            vec_set_null(out, i);
+            continue;
+        }
+        if (vec_copy_row(out, i, args[0], i) != 0)
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in NULLIF");
+    }
+    return 0;
+}
+
+static int misc_extreme(kl_vec **args, int n_args, uint32_t n, kl_vec *out, int sign,
+                        kl_error *err) {
+    if (out->type == KILN_TYPE_NULL) return misc_all_null(out, n);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        int best = -1;
+        for (int a = 0; a < n_args; a++) {
+            if (args[a]->nulls[i]) continue;
+            if (best < 0 || sign * func_compare_values(out->type, args[a], i, args[best], i) > 0)
+                best = a;
+        }
+        if (best < 0) {
+            vec_set_null(out, i);
+            continue;
+        }
+        if (vec_copy_row(out, i, args[best], i) != 0)
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in GREATEST/LEAST");
+    }
+    return 0;
+}
+static int misc_greatest(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                         kl_error *err) {
+    KL_UNUSED(ctx);
+    return misc_extreme(args, n_args, n, out, 1, err);
+}
+static int misc_least(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                      kl_error *err) {
+    KL_UNUSED(ctx);
+    return misc_extreme(args, n_args, n, out, -1, err);
+}
+
+/* ---- concat ------------------------------------------------------------------------------ */
+
+static int misc_bind_concat(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
+                            kl_error *err) {
+    KL_UNUSED(ctx);
+    KL_UNUSED(err);
+    for (int i = 0; i < n_args; i++) arg_types[i] = KILN_TYPE_VARCHAR;
+    *ret = KILN_TYPE_VARCHAR;
+    return 0;
+}
+
+/* Join the non-NULL args[first..] of row i with sep between them. */
+static int misc_join(kl_vec **args, int first, int n_args, uint32_t i, kl_str sep, kl_vec *out,
+                     kl_error *err) {
+    size_t len = 0;
+    int parts = 0;
+    for (int a = first; a < n_args; a++) {
+        if (args[a]->type == KILN_TYPE_NULL || args[a]->nulls[i]) continue;
+        len += VEC_STR(args[a])[i].len + (parts++ ? sep.len : 0);
+    }
+    if (len > UINT32_MAX) return kl_err(err, KILN_ERR_INVALID, "string result too long");
+    char *p = kl_arena_alloc(&out->heap, len ? len : 1);
+    if (!p) return kl_err(err, KILN_ERR_MEMORY, "out of memory in concat");
+    size_t w = 0;
+    parts = 0;
+    for (int a = first; a < n_args; a++) {
+        if (args[a]->type == KILN_TYPE_NULL || args[a]->nulls[i]) continue;
+        if (parts++ && sep.len) {
+            memcpy(p + w, sep.ptr, sep.len);
+            w += sep.len;
+        }
+        kl_str s = VEC_STR(args[a])[i];
+        if (s.len) memcpy(p + w, s.ptr, s.len);
+        w += s.len;
+    }
+    VEC_STR(out)[i] = (kl_str){p, (uint32_t)len};
+    return 0;
+}
+
+static int misc_concat(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                       kl_error *err) {
+    KL_UNUSED(ctx);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) TRY(misc_join(args, 0, n_args, i, (kl_str){"", 0}, out, err));
+    return 0;
+}
+
+static int misc_concat_ws(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                          kl_error *err) {
+    KL_UNUSED(ctx);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (args[0]->type == KILN_TYPE_NULL || args[0]->nulls[i]) {
+            vec_set_null(out, i);
+            continue;
+        }
+        TRY(misc_join(args, 1, n_args, i, VEC_STR(args[0])[i], out, err));
+    }
+    return 0;
+}
+
+/* ---- hash ---------------------------------------------------------------------------------- */
+
+static int misc_bind_hash(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
+                          kl_error *err) {
+    KL_UNUSED(ctx);
+    KL_UNUSED(arg_types);
+    KL_UNUSED(n_args);
+    KL_UNUSED(err);
+    *ret = KILN_TYPE_BIGINT;
+    return 0;
+}
+
+static uint64_t misc_hash_value(const kl_vec *v, uint32_t i) {
+    if (v->type == KILN_TYPE_NULL || v->nulls[i]) return UINT64_C(0xb1a5ed0ddba11);
+    switch (v->type) {
+    case KILN_TYPE_VARCHAR: {
+        kl_str s = VEC_STR(v)[i];
+        return kl_hash_bytes(s.len ? s.ptr : "", s.len);
+    }
+    case KILN_TYPE_DOUBLE: {
+        double d = VEC_F64(v)[i];
+        if (d == 0.0) d = 0.0;       /* -0.0 hashes like 0.0 */
+        if (d != d) d = __builtin_nan(""); /* one NaN */
+        return kl_hash_bytes(&d, sizeof d);
+    }
+    case KILN_TYPE_DATE: {
+        int64_t x = VEC_I32(v)[i];
+        return kl_hash_bytes(&x, sizeof x);
+    }
+    case KILN_TYPE_BOOLEAN: {
+        int64_t x = VEC_U8(v)[i] != 0;
+        return kl_hash_bytes(&x, sizeof x);
+    }
+    default: return kl_hash_bytes(&VEC_I64(v)[i], sizeof(int64_t));
+    }
+}
+
+static int misc_hash(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                     kl_error *err) {
+    KL_UNUSED(ctx);
+    KL_UNUSED(err);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t h = misc_hash_value(args[0], i);
+        for (int a = 1; a < n_args; a++) h = kl_hash_combine(h, misc_hash_value(args[a], i));
+        VEC_I64(out)[i] = (int64_t)h;
+    }
+    return 0;
+}
+
+const kl_scalar_def fn_misc_defs[] = {
+    {"coalesce", 1, -1, misc_bind_coalesce, misc_coalesce, NULL, true},
+    {"ifnull", 2, 2, misc_bind_coalesce, misc_coalesce, NULL, true},
+    {"nullif", 2, 2, misc_bind_nullif, misc_nullif, NULL, true},
+    {"greatest", 1, -1, misc_bind_greatest, misc_greatest, NULL, true},
+    {"least", 1, -1, misc_bind_greatest, misc_least, NULL, true},
+    {"concat", 1, -1, misc_bind_concat, misc_concat, NULL, true},
+    {"concat_ws", 2, -1, misc_bind_concat, misc_concat_ws, NULL, true},
+    {"hash", 1, -1, misc_bind_hash, misc_hash, NULL, true},
+    {NULL, 0, 0, NULL, NULL, NULL, false},
+};

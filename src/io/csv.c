@@ -1,0 +1,1077 @@
+/*
+ * csv.c — the CSV reader: dialect sniffing, header detection, type inference, RFC 4180
+ * record scanning and conversion of the projected columns into chunks.
+ *
+ * API in call order (csv.h): csv_options_init, csv_open, csv_column_count/name/type,
+ * csv_set_projection, csv_next ... until 0 rows, csv_close.
+ *
+ * Algorithm:
+ *   csv_open expands the glob and reads the start of the first file once ("sniff pass"):
+ *   the delimiter is the candidate among , ; TAB | that splits the first records (quotes
+ *   respected) into a consistent field count > 1, the largest count winning; then the first
+ *   record is kept aside and up to sample_size further records narrow a per-column bit mask
+ *   of candidate types (BOOLEAN, BIGINT, DOUBLE, DATE, TIMESTAMP). The first record is a
+ *   header if one of its values does not fit the type the other rows gave its column, or,
+ *   when every column is VARCHAR, if all its values are present, non-numeric and distinct.
+ *   The sniff stream is then closed; csv_next re-reads every file from its start.
+ *
+ *   The scanning core, csv_scan_record(), is a pure function of (buffer, start, end, eof):
+ *   it finds the field boundaries of one record, or says it needs more bytes. Files are read
+ *   through fs_reader (gzip/zstd by extension) into one big block (8 MiB, grown only for a
+ *   record longer than the block). csv_next collects up to a chunk of records as
+ *   (offset, length, flags) triples that point into the block — no copying, no allocation
+ *   per field — and then converts column by column with kl_parse_* straight from the block,
+ *   only for projected columns. A batch stops where the block ends so the offsets stay
+ *   valid; the next call slides the unconsumed tail to the front and reads more.
+ *
+ * Bounds: memory is the block, plus fields for one batch (rows x columns x 12 bytes, the
+ * batch shortened for very wide files to keep this near 48 MiB), plus string bytes in the
+ * output chunk. Offsets are 32-bit, so one record must fit in 2 GiB.
+ *
+ * Line numbers are physical (1-based, the header counts, newlines inside quoted fields
+ * advance them); every error names file, line and, where it makes sense, the column.
+ * Empty lines are skipped. Quoted fields are never NULL; an unquoted field equal to nullstr
+ * is; an empty value is NULL for every type but VARCHAR.
+ */
+#include "io/csv.h"
+
+#include "io/fs.h"
+#include "util/textconv.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+#define CSV_BLOCK (8u * 1024u * 1024u)
+#define CSV_MAX_BLOCK (2u * 1024u * 1024u * 1024u)
+#define CSV_MAX_BATCH_FIELDS (4u * 1024u * 1024u)
+#define CSV_SNIFF_RECORDS 100
+#define CSV_SNIFF_BYTES (1u * 1024u * 1024u)
+
+#define CSV_QUOTED 1u
+#define CSV_ESCAPED 2u
+
+/* Candidate-type bits for inference. */
+#define CSV_T_BOOL 1u
+#define CSV_T_INT 2u
+#define CSV_T_DBL 4u
+#define CSV_T_DATE 8u
+#define CSV_T_TS 16u
+#define CSV_T_ALL 31u
+
+typedef struct csv_field {
+    uint32_t off;
+    uint32_t len;
+    uint32_t flags;
+} csv_field;
+
+typedef struct csv_dialect {
+    char delim, quote, escape;
+    uint8_t stop[256]; /* bytes that end an unquoted field: delim, '\n', '\r' */
+} csv_dialect;
+
+/* One file being read sequentially into a sliding block. */
+typedef struct csv_stream {
+    fs_reader *r;
+    const char *path;
+    char *buf;
+    size_t cap, pos, end;
+    bool eof;
+    long line; /* physical line number of buf[pos] */
+} csv_stream;
+
+enum { CSV_SCAN_OK, CSV_SCAN_MORE, CSV_SCAN_UNTERMINATED, CSV_SCAN_JUNK };
+enum { CSV_REC_OK, CSV_REC_END, CSV_REC_BLOCKED };
+
+struct kl_csv {
+    char **paths;
+    size_t n_paths;
+    csv_dialect d;
+    bool header;
+    char *nullstr;
+    size_t nullstr_len;
+    long sample_size;
+    bool filename;
+    bool explicit_types; /* columns := given */
+    uint32_t n_cols;     /* CSV columns (without filename) */
+    char **names;        /* n_cols (+1) */
+    kl_type *types;      /* n_cols (+1) */
+    bool *type_explicit; /* per column: set by columns/types */
+    bool *needed;        /* n_cols */
+    /* reading state */
+    size_t file_idx;
+    bool stream_open;
+    bool file_first_rec; /* the next record is the first data record of this file */
+    bool done;
+    csv_stream st;
+    csv_field *fields; /* batch_rows x n_cols */
+    long *lines;       /* batch_rows */
+    uint32_t batch_rows;
+    kl_buf scratch; /* unescaped field text */
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+static const char *csv_type_name(kl_type t) {
+    switch (t) {
+    case KILN_TYPE_BOOLEAN: return "BOOLEAN";
+    case KILN_TYPE_BIGINT: return "BIGINT";
+    case KILN_TYPE_DOUBLE: return "DOUBLE";
+    case KILN_TYPE_VARCHAR: return "VARCHAR";
+    case KILN_TYPE_DATE: return "DATE";
+    case KILN_TYPE_TIMESTAMP: return "TIMESTAMP";
+    default: return "NULL";
+    }
+}
+
+static void csv_dialect_init(csv_dialect *d, char delim, char quote, char escape) {
+    d->delim = delim;
+    d->quote = quote;
+    d->escape = escape ? escape : quote;
+    memset(d->stop, 0, sizeof d->stop);
+    d->stop[(uint8_t)delim] = 1;
+    d->stop['\n'] = 1;
+    d->stop['\r'] = 1;
+}
+
+static long csv_count_nl(const char *p, size_t n) {
+    long c = 0;
+    const char *e = p + n;
+    while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+        c++;
+        p++;
+    }
+    return c;
+}
+
+/* First byte in [p, p+n) that is the quote or the escape character. */
+static const char *csv_find_quote(const csv_dialect *d, const char *p, size_t n) {
+    if (d->escape == d->quote) return memchr(p, d->quote, n);
+    const char *a = memchr(p, d->quote, n);
+    const char *b = memchr(p, d->escape, a ? (size_t)(a - p) : n);
+    return b ? b : a;
+}
+
+/* Valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). ASCII runs go 8 bytes a step. */
+static bool csv_utf8_valid(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            k = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            k = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* ---- the scanning core ---------------------------------------------------------------- */
+
+/*
+ * Scan one record starting at buf[pos] (which is not an empty line). Fields beyond max_f are
+ * counted but not stored. Returns CSV_SCAN_OK with *next past the record terminator and
+ * *n_lines the newlines consumed; CSV_SCAN_MORE if the record may continue past end (only
+ * when !eof); CSV_SCAN_UNTERMINATED / CSV_SCAN_JUNK on malformed quoting, with *n_f the
+ * 0-based index of the bad field and *n_lines the newlines before it.
+ */
+static int csv_scan_record(const csv_dialect *d, const char *buf, size_t pos, size_t end, bool eof,
+                           csv_field *f, uint32_t max_f, uint32_t *n_f, size_t *next,
+                           long *n_lines) {
+    size_t p = pos;
+    uint32_t nf = 0;
+    long nl = 0;
+    for (;;) {
+        size_t fstart, flen;
+        uint32_t flags = 0;
+        if (p < end && d->quote && buf[p] == d->quote) {
+            long nl_field = nl;
+            size_t q = p + 1;
+            flags = CSV_QUOTED;
+            for (;;) {
+                const char *hit = csv_find_quote(d, buf + q, end - q);
+                if (!hit) {
+                    if (!eof) return CSV_SCAN_MORE;
+                    *n_f = nf;
+                    *n_lines = nl_field;
+                    return CSV_SCAN_UNTERMINATED;
+                }
+                size_t h = (size_t)(hit - buf);
+                nl += csv_count_nl(buf + q, h - q);
+                if (buf[h] != d->quote) { /* a distinct escape character */
+                    if (h + 1 >= end) {
+                        if (!eof) return CSV_SCAN_MORE;
+                        *n_f = nf;
+                        *n_lines = nl_field;
+                        return CSV_SCAN_UNTERMINATED;
+                    }
+                    if (buf[h + 1] == '\n') nl++;
+                    flags |= CSV_ESCAPED;
+                    q = h + 2;
+                    continue;
+                }
+                if (h + 1 >= end && !eof) return CSV_SCAN_MORE;
+                if (h + 1 < end && buf[h + 1] == d->quote && d->escape == d->quote) {
+                    flags |= CSV_ESCAPED;
+                    q = h + 2;
+                    continue;
+                }
+                fstart = p + 1;
+                flen = h - fstart;
+                p = h + 1;
+                break;
+            }
+            /* After the closing quote only blanks may come before the delimiter/newline. */
+            size_t s = p;
+            while (s < end && (buf[s] == ' ' || buf[s] == '\t') && buf[s] != d->delim) s++;
+            if (s == end && !eof) return CSV_SCAN_MORE;
+            if (s < end && buf[s] != d->delim && buf[s] != '\n' && buf[s] != '\r') {
+                *n_f = nf;
+                *n_lines = nl;
+                return CSV_SCAN_JUNK;
+            }
+            p = s;
+        } else {
+            size_t s = p;
+            while (s < end && !d->stop[(uint8_t)buf[s]]) s++;
+            if (s == end && !eof) return CSV_SCAN_MORE;
+            fstart = p;
+            flen = s - p;
+            p = s;
+        }
+        if (nf < max_f) f[nf] = (csv_field){(uint32_t)fstart, (uint32_t)flen, flags};
+        nf++;
+        if (p >= end) { /* end of file ends the record */
+            *next = end;
+            break;
+        }
+        char c = buf[p];
+        if (c == d->delim) {
+            p++;
+            if (p >= end && !eof) return CSV_SCAN_MORE;
+            continue;
+        }
+        if (c == '\r') {
+            if (p + 1 >= end && !eof) return CSV_SCAN_MORE;
+            p += (p + 1 < end && buf[p + 1] == '\n') ? 2 : 1;
+        } else {
+            p++;
+        }
+        nl++;
+        *next = p;
+        break;
+    }
+    *n_f = nf;
+    *n_lines = nl;
+    return CSV_SCAN_OK;
+}
+
+/* ---- streams -------------------------------------------------------------------------- */
+
+static void csv_stream_close(csv_stream *s) {
+    fs_reader_close(s->r);
+    kl_free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+/* Slide the unconsumed bytes to the front (growing the block if it is full) and read more. */
+static int csv_stream_refill(csv_stream *s, kl_error *err) {
+    if (s->eof) return 0;
+    if (s->pos > 0) {
+        memmove(s->buf, s->buf + s->pos, s->end - s->pos);
+        s->end -= s->pos;
+        s->pos = 0;
+    }
+    if (s->end == s->cap) {
+        if (s->cap >= CSV_MAX_BLOCK)
+            return kl_err_data(err, KILN_ERR_DATA, s->path, s->line, 0,
+                               "Record at line %ld of \"%s\" is longer than 2 GiB", s->line,
+                               s->path);
+        size_t ncap = s->cap * 2;
+        char *nb = kl_realloc(s->buf, ncap);
+        if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", s->path);
+        s->buf = nb;
+        s->cap = ncap;
+    }
+    size_t got;
+    TRY(fs_read(s->r, s->buf + s->end, s->cap - s->end, &got, err));
+    if (got == 0) s->eof = true;
+    s->end += got;
+    return 0;
+}
+
+static int csv_stream_open(csv_stream *s, const char *path, kl_error *err) {
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->line = 1;
+    TRY(fs_reader_open(path, &s->r, err));
+    s->cap = CSV_BLOCK;
+    s->buf = kl_malloc(s->cap);
+    if (!s->buf) {
+        csv_stream_close(s);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", path);
+    }
+    /* Read enough to see a byte order mark. */
+    while (!s->eof && s->end < 3) TRY(csv_stream_refill(s, err));
+    if (s->end >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0) s->pos = 3;
+    return 0;
+}
+
+/*
+ * Next record of a stream into f (max_f stored). *got = CSV_REC_OK, CSV_REC_END at end of
+ * file, or CSV_REC_BLOCKED when more bytes are needed but may_refill is false (the caller
+ * holds offsets into the block). *line receives the record's first line.
+ */
+static int csv_read_record(const kl_csv *rd, csv_stream *s, bool may_refill, csv_field *f,
+                           uint32_t max_f, uint32_t *nf, long *line, int *got, kl_error *err) {
+    for (;;) {
+        /* Skip empty lines. */
+        while (s->pos < s->end) {
+            char c = s->buf[s->pos];
+            if (c == '\n') {
+                s->pos++;
+                s->line++;
+            } else if (c == '\r') {
+                if (s->pos + 1 >= s->end && !s->eof) break;
+                s->pos += (s->pos + 1 < s->end && s->buf[s->pos + 1] == '\n') ? 2 : 1;
+                s->line++;
+            } else {
+                break;
+            }
+        }
+        int rc = CSV_SCAN_MORE;
+        size_t next = 0;
+        long nl = 0;
+        if (s->pos < s->end && !(s->buf[s->pos] == '\r' && s->pos + 1 >= s->end && !s->eof)) {
+            rc = csv_scan_record(&rd->d, s->buf, s->pos, s->end, s->eof, f, max_f, nf, &next,
+                                 &nl);
+        } else if (s->pos >= s->end && s->eof) {
+            *got = CSV_REC_END;
+            return 0;
+        }
+        if (rc == CSV_SCAN_OK) {
+            *line = s->line;
+            s->line += nl;
+            s->pos = next;
+            *got = CSV_REC_OK;
+            return 0;
+        }
+        if (rc == CSV_SCAN_MORE) {
+            if (!may_refill) {
+                *got = CSV_REC_BLOCKED;
+                return 0;
+            }
+            TRY(csv_stream_refill(s, err));
+            continue;
+        }
+        long at = s->line + nl;
+        if (rc == CSV_SCAN_UNTERMINATED)
+            return kl_err_data(err, KILN_ERR_DATA, s->path, at, (long)*nf + 1,
+                               "Unterminated quoted field in column %u starting at line %ld of "
+                               "\"%s\"",
+                               *nf + 1, at, s->path);
+        return kl_err_data(err, KILN_ERR_DATA, s->path, at, (long)*nf + 1,
+                           "Unexpected character after the closing quote of column %u at line "
+                           "%ld of \"%s\" (a quote inside a quoted field must be doubled)",
+                           *nf + 1, at, s->path);
+    }
+}
+
+/* Text of a field: points into the block, or into rd->scratch when escapes are removed. */
+static int csv_field_text(kl_csv *rd, const char *buf, const csv_field *f, const char **p,
+                          size_t *len) {
+    const char *s = buf + f->off;
+    if (!(f->flags & CSV_ESCAPED)) {
+        *p = s;
+        *len = f->len;
+        return 0;
+    }
+    kl_buf_clear(&rd->scratch);
+    TRY(kl_buf_reserve(&rd->scratch, f->len + 1));
+    char *o = rd->scratch.data;
+    size_t n = 0;
+    for (size_t i = 0; i < f->len; i++) {
+        char c = s[i];
+        if ((c == rd->d.escape || c == rd->d.quote) && i + 1 < f->len) {
+            /* doubled quote, or escape + any character: keep the second one */
+            o[n++] = s[++i];
+            continue;
+        }
+        o[n++] = c;
+    }
+    o[n] = '\0';
+    rd->scratch.len = n;
+    *p = o;
+    *len = n;
+    return 0;
+}
+
+static bool csv_is_null(const kl_csv *rd, const char *buf, const csv_field *f) {
+    return !(f->flags & CSV_QUOTED) && f->len == rd->nullstr_len &&
+           memcmp(buf + f->off, rd->nullstr, rd->nullstr_len) == 0;
+}
+
+/* ---- type inference ------------------------------------------------------------------- */
+
+static bool csv_is_bool_word(const char *p, size_t len) {
+    while (len && (*p == ' ' || *p == '\t')) p++, len--;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    return (len == 4 && strncasecmp(p, "true", 4) == 0) ||
+           (len == 5 && strncasecmp(p, "false", 5) == 0);
+}
+
+/* The subset of mask whose types can hold the value. */
+static unsigned csv_fit(const char *p, size_t len, unsigned mask) {
+    unsigned out = 0;
+    if ((mask & CSV_T_BOOL) && csv_is_bool_word(p, len)) out |= CSV_T_BOOL;
+    int64_t i64;
+    double dbl;
+    int32_t days;
+    if ((mask & (CSV_T_INT | CSV_T_DBL)) && kl_parse_int64(p, len, &i64)) {
+        out |= CSV_T_INT | CSV_T_DBL;
+    } else if ((mask & CSV_T_DBL) && kl_parse_double(p, len, &dbl)) {
+        out |= CSV_T_DBL;
+    }
+    if ((mask & (CSV_T_DATE | CSV_T_TS)) && kl_parse_date(p, len, &days)) {
+        out |= CSV_T_DATE | CSV_T_TS;
+    } else if ((mask & CSV_T_TS) && kl_parse_timestamp(p, len, &i64)) {
+        out |= CSV_T_TS;
+    }
+    return out & mask;
+}
+
+static kl_type csv_mask_type(unsigned mask, bool seen) {
+    if (!seen) return KILN_TYPE_VARCHAR;
+    if (mask & CSV_T_BOOL) return KILN_TYPE_BOOLEAN;
+    if (mask & CSV_T_INT) return KILN_TYPE_BIGINT;
+    if (mask & CSV_T_DBL) return KILN_TYPE_DOUBLE;
+    if (mask & CSV_T_DATE) return KILN_TYPE_DATE;
+    if (mask & CSV_T_TS) return KILN_TYPE_TIMESTAMP;
+    return KILN_TYPE_VARCHAR;
+}
+
+/* Does text fit type t (used for header detection against given/inferred types)? */
+static bool csv_fits_type(const char *p, size_t len, kl_type t) {
+    int64_t i64;
+    double dbl;
+    int32_t days;
+    bool b;
+    switch (t) {
+    case KILN_TYPE_BOOLEAN: return kl_parse_bool(p, len, &b);
+    case KILN_TYPE_BIGINT: return kl_parse_int64(p, len, &i64);
+    case KILN_TYPE_DOUBLE: return kl_parse_double(p, len, &dbl);
+    case KILN_TYPE_DATE: return kl_parse_date(p, len, &days);
+    case KILN_TYPE_TIMESTAMP: return kl_parse_timestamp(p, len, &i64);
+    default: return true;
+    }
+}
+
+/* ---- sniffing ------------------------------------------------------------------------- */
+
+/* Pick the delimiter from the bytes already in the block. */
+static char csv_sniff_delim(const kl_csv *rd, const csv_stream *s) {
+    static const char cands[] = {',', ';', '\t', '|'};
+    csv_field tmp[1];
+    char best = ',';
+    long best_score = -1;
+    for (size_t c = 0; c < sizeof cands; c++) {
+        if (cands[c] == rd->d.quote) continue;
+        csv_dialect d;
+        csv_dialect_init(&d, cands[c], rd->d.quote, rd->d.escape);
+        size_t pos = s->pos;
+        uint32_t first = 0, n_rec = 0, n_match = 0;
+        bool consistent = true, bad = false;
+        while (n_rec < CSV_SNIFF_RECORDS && pos < s->end) {
+            if (s->buf[pos] == '\n' || s->buf[pos] == '\r') {
+                pos++;
+                continue;
+            }
+            uint32_t nf;
+            size_t next;
+            long nl;
+            int rc = csv_scan_record(&d, s->buf, pos, s->end, s->eof, tmp, 0, &nf, &next, &nl);
+            if (rc == CSV_SCAN_MORE) break;
+            if (rc != CSV_SCAN_OK) {
+                bad = true;
+                break;
+            }
+            if (n_rec == 0) first = nf;
+            if (nf == first) n_match++;
+            else consistent = false;
+            n_rec++;
+            pos = next;
+        }
+        if (bad || n_rec == 0 || first < 2) continue;
+        /* Consistent splits beat inconsistent ones; then more fields; then matching rows. */
+        long score = (consistent ? 1L << 40 : 0) + ((long)first << 20) + (long)n_match;
+        if (!consistent && n_match * 2 < n_rec) continue;
+        if (score > best_score) {
+            best_score = score;
+            best = cands[c];
+        }
+    }
+    return best;
+}
+
+static bool csv_is_empty_content(const csv_stream *s) {
+    for (size_t i = s->pos; i < s->end; i++)
+        if (s->buf[i] != '\n' && s->buf[i] != '\r') return false;
+    return s->eof;
+}
+
+/* "column0".."columnN", zero-padded to the width of the largest index (DuckDB style). */
+static char *csv_generated_name(uint32_t idx, uint32_t n_cols) {
+    int width = 1;
+    for (uint32_t m = n_cols > 0 ? n_cols - 1 : 0; m >= 10; m /= 10) width++;
+    char tmp[48]; /* width <= 10: a uint32_t has at most 10 digits */
+    snprintf(tmp, sizeof tmp, "column%0*u", width & 15, idx);
+    return kl_strdup(tmp);
+}
+
+static int csv_dedup_names(kl_csv *rd, kl_error *err) {
+    for (uint32_t i = 0; i < rd->n_cols; i++) {
+        for (uint32_t k = 1;; k++) {
+            bool clash = false;
+            for (uint32_t j = 0; j < i && !clash; j++)
+                clash = strcasecmp(rd->names[i], rd->names[j]) == 0;
+            if (!clash) break;
+            /* rename from the original base every time: a, a_1, a_2 */
+            size_t base_len = strlen(rd->names[i]);
+            if (k > 1) {
+                char *us = strrchr(rd->names[i], '_');
+                if (us) base_len = (size_t)(us - rd->names[i]);
+            }
+            char *nn = kl_malloc(base_len + 24);
+            if (!nn) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+            snprintf(nn, base_len + 24, "%.*s_%u", (int)base_len, rd->names[i], k);
+            kl_free(rd->names[i]);
+            rd->names[i] = nn;
+        }
+    }
+    return 0;
+}
+
+static long csv_sample_limit(const kl_csv *rd) {
+    return rd->sample_size < 0 ? -1 : rd->sample_size;
+}
+
+/*
+ * The sniff pass over the first file: delimiter, column count, header, names and types.
+ */
+static int csv_sniff(kl_csv *rd, const kl_csv_options *opts, kl_error *err) {
+    csv_stream s;
+    const char *path = rd->paths[0];
+    TRY(csv_stream_open(&s, path, err));
+    int rc = 0;
+    csv_field *f = NULL;
+    char **first = NULL;     /* first record's values (kl_strdup'ed, NULL = null value) */
+    unsigned *masks = NULL;
+    bool *seen = NULL;
+    uint32_t n_first = 0;
+    /* Fill at least a sniffing window. */
+    while (!s.eof && s.end - s.pos < CSV_SNIFF_BYTES && s.end < s.cap) {
+        size_t before = s.end;
+        rc = csv_stream_refill(&s, err);
+        if (rc) goto done;
+        if (s.end == before && !s.eof) break;
+    }
+    if (csv_is_empty_content(&s)) {
+        if (opts->columns && opts->n_columns > 0) goto done; /* schema given: zero rows */
+        rc = kl_err_data(err, KILN_ERR_DATA, path, 0, 0,
+                         "CSV file \"%s\" is empty: no header and no rows to infer columns from",
+                         path);
+        goto done;
+    }
+    if (!opts->delim) csv_dialect_init(&rd->d, csv_sniff_delim(rd, &s), rd->d.quote, rd->d.escape);
+
+    /* The first record fixes the column count. */
+    uint32_t cap_f = 256, nf;
+    long line;
+    int got;
+    f = kl_malloc(cap_f * sizeof *f);
+    if (!f) goto oom;
+    for (;;) {
+        size_t save_pos = s.pos;
+        long save_line = s.line;
+        rc = csv_read_record(rd, &s, true, f, cap_f, &nf, &line, &got, err);
+        if (rc) goto done;
+        if (got != CSV_REC_OK || nf <= cap_f) break;
+        /* More fields than room: grow and re-scan the same record. */
+        kl_free(f);
+        cap_f = nf;
+        f = kl_malloc(cap_f * sizeof *f);
+        if (!f) goto oom;
+        s.pos = save_pos;
+        s.line = save_line;
+    }
+    if (got != CSV_REC_OK) { /* only empty lines */
+        if (opts->columns && opts->n_columns > 0) goto done;
+        rc = kl_err_data(err, KILN_ERR_DATA, path, 0, 0,
+                         "CSV file \"%s\" is empty: no header and no rows to infer columns from",
+                         path);
+        goto done;
+    }
+    n_first = nf;
+    if (opts->columns && opts->n_columns > 0 && nf != opts->n_columns) {
+        rc = kl_err_data(err, KILN_ERR_DATA, path, line, 0,
+                         "Expected %u fields (from columns := ...) but found %u at line %ld of "
+                         "\"%s\"",
+                         opts->n_columns, nf, line, path);
+        goto done;
+    }
+    first = kl_calloc(nf, sizeof *first);
+    masks = kl_malloc(nf * sizeof *masks);
+    seen = kl_calloc(nf, sizeof *seen);
+    if (!first || !masks || !seen) goto oom;
+    for (uint32_t c = 0; c < nf; c++) {
+        masks[c] = CSV_T_ALL;
+        if (csv_is_null(rd, s.buf, &f[c])) continue;
+        const char *p;
+        size_t len;
+        if (csv_field_text(rd, s.buf, &f[c], &p, &len)) goto oom;
+        first[c] = kl_strndup(p, len);
+        if (!first[c]) goto oom;
+    }
+    rd->n_cols = nf;
+
+    /* Sample the following records. */
+    long limit = csv_sample_limit(rd), n_body = 0;
+    while (limit < 0 || n_body < limit) {
+        uint32_t n;
+        rc = csv_read_record(rd, &s, true, f, cap_f, &n, &line, &got, err);
+        if (rc) goto done;
+        if (got != CSV_REC_OK) break;
+        if (n != nf) {
+            rc = kl_err_data(err, KILN_ERR_DATA, path, line, 0,
+                             "Expected %u fields but found %u at line %ld of \"%s\"", nf, n,
+                             line, path);
+            goto done;
+        }
+        for (uint32_t c = 0; c < nf; c++) {
+            if (!masks[c] || csv_is_null(rd, s.buf, &f[c]) || f[c].len == 0) continue;
+            const char *p;
+            size_t len;
+            if (csv_field_text(rd, s.buf, &f[c], &p, &len)) goto oom;
+            masks[c] = csv_fit(p, len, masks[c]);
+            seen[c] = true;
+        }
+        n_body++;
+    }
+
+    /* Header detection. */
+    bool header;
+    if (opts->header >= 0) {
+        header = opts->header == 1;
+    } else if (opts->columns && opts->n_columns > 0) {
+        bool all_names = true, misfit = false;
+        for (uint32_t c = 0; c < nf; c++) {
+            const char *v = first[c];
+            if (!v || strcasecmp(v, opts->columns[c].name) != 0) all_names = false;
+            if (v && *v && !csv_fits_type(v, strlen(v), opts->columns[c].type)) misfit = true;
+        }
+        header = all_names || misfit;
+    } else {
+        bool misfit = false, any_typed = false;
+        for (uint32_t c = 0; c < nf; c++) {
+            kl_type t = csv_mask_type(masks[c], seen[c]);
+            if (t == KILN_TYPE_VARCHAR) continue;
+            any_typed = true;
+            const char *v = first[c];
+            if (v && *v && !csv_fit(v, strlen(v), masks[c])) misfit = true;
+        }
+        if (misfit) {
+            header = true;
+        } else if (any_typed) {
+            header = false;
+        } else {
+            /* Every column is text: a header if all first values are present, non-numeric
+             * and distinct. */
+            header = true;
+            for (uint32_t c = 0; c < nf && header; c++) {
+                const char *v = first[c];
+                double dbl;
+                if (!v || !*v || kl_parse_double(v, strlen(v), &dbl)) header = false;
+                for (uint32_t j = 0; j < c && header; j++)
+                    if (first[j] && v && strcasecmp(first[j], v) == 0) header = false;
+            }
+        }
+    }
+    rd->header = header;
+    if (!header) {
+        for (uint32_t c = 0; c < nf; c++) {
+            const char *v = first[c];
+            if (!v || !*v || !masks[c]) continue;
+            masks[c] = csv_fit(v, strlen(v), masks[c]);
+            seen[c] = true;
+        }
+    }
+    rc = 0;
+done:
+    if (!rc && rd->n_cols == 0 && opts->columns && opts->n_columns > 0) rd->n_cols = opts->n_columns;
+    if (!rc) {
+        uint32_t n = rd->n_cols + 1;
+        rd->names = kl_calloc(n, sizeof *rd->names);
+        rd->types = kl_calloc(n, sizeof *rd->types);
+        rd->type_explicit = kl_calloc(n, sizeof *rd->type_explicit);
+        rd->needed = kl_calloc(n, sizeof *rd->needed);
+        if (!rd->names || !rd->types || !rd->type_explicit || !rd->needed) goto oom;
+        for (uint32_t c = 0; c < rd->n_cols; c++) {
+            rd->needed[c] = true;
+            if (opts->columns && opts->n_columns > 0) {
+                rd->names[c] = kl_strdup(opts->columns[c].name ? opts->columns[c].name : "");
+                rd->types[c] = opts->columns[c].type;
+                rd->type_explicit[c] = true;
+            } else {
+                if (rd->header && first && first[c] && first[c][0]) {
+                    if (!csv_utf8_valid((const unsigned char *)first[c], strlen(first[c]))) {
+                        rc = kl_err_data(err, KILN_ERR_DATA, path, 1, (long)c + 1,
+                                         "Invalid UTF-8 in the header of column %u at line 1 of "
+                                         "\"%s\"",
+                                         c + 1, path);
+                        goto fail_free;
+                    }
+                    rd->names[c] = kl_strdup(first[c]);
+                } else {
+                    rd->names[c] = csv_generated_name(c, rd->n_cols);
+                }
+                rd->types[c] = csv_mask_type(masks[c], seen[c]);
+                if (opts->all_varchar) rd->types[c] = KILN_TYPE_VARCHAR;
+            }
+            if (!rd->names[c]) goto oom;
+        }
+    }
+fail_free:
+    if (first)
+        for (uint32_t c = 0; c < n_first; c++) kl_free(first[c]);
+    kl_free(first);
+    kl_free(masks);
+    kl_free(seen);
+    kl_free(f);
+    csv_stream_close(&s);
+    return rc;
+oom:
+    rc = kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", path);
+    goto fail_free;
+}
+
+/* ---- open / close --------------------------------------------------------------------- */
+
+void csv_options_init(kl_csv_options *opts) {
+    memset(opts, 0, sizeof *opts);
+    opts->header = -1;
+    opts->delim = 0;
+    opts->quote = '"';
+    opts->escape = 0;
+    opts->nullstr = "";
+    opts->sample_size = 20480;
+}
+
+int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_error *err) {
+    *out = NULL;
+    kl_csv_options def;
+    if (!opts) {
+        csv_options_init(&def);
+        opts = &def;
+    }
+    char quote = opts->quote;
+    char escape = opts->escape ? opts->escape : quote;
+    if (opts->delim && (opts->delim == quote || opts->delim == '\n' || opts->delim == '\r'))
+        return kl_err(err, KILN_ERR_INVALID,
+                      "Invalid CSV options: the delimiter must differ from the quote and newline");
+    if (opts->sample_size == 0 || opts->sample_size < -1)
+        return kl_err(err, KILN_ERR_INVALID, "Invalid CSV options: sample_size must be > 0 or -1");
+    for (uint32_t i = 0; opts->columns && i < opts->n_columns; i++)
+        if (opts->columns[i].type <= KILN_TYPE_NULL || opts->columns[i].type >= KILN_TYPE__COUNT)
+            return kl_err(err, KILN_ERR_INVALID, "Invalid type for column \"%s\" in columns := ...",
+                          opts->columns[i].name ? opts->columns[i].name : "");
+
+    kl_csv *rd = kl_calloc(1, sizeof *rd);
+    if (!rd) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    int rc = fs_glob(path, &rd->paths, &rd->n_paths, err);
+    if (rc) {
+        kl_free(rd);
+        return rc;
+    }
+    csv_dialect_init(&rd->d, opts->delim ? opts->delim : ',', quote, escape);
+    rd->nullstr = kl_strdup(opts->nullstr ? opts->nullstr : "");
+    if (!rd->nullstr) {
+        csv_close(rd);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    }
+    rd->nullstr_len = strlen(rd->nullstr);
+    rd->sample_size = opts->sample_size;
+    rd->filename = opts->filename;
+    rd->explicit_types = opts->columns && opts->n_columns > 0;
+    rc = csv_sniff(rd, opts, err);
+    if (rc) {
+        csv_close(rd);
+        return rc;
+    }
+    if (!rd->explicit_types && opts->types) {
+        for (uint32_t t = 0; t < opts->n_types; t++) {
+            const char *nm = opts->types[t].name ? opts->types[t].name : "";
+            kl_type ty = opts->types[t].type;
+            uint32_t c = 0;
+            while (c < rd->n_cols && strcasecmp(rd->names[c], nm) != 0) c++;
+            if (c == rd->n_cols) {
+                rc = kl_err(err, KILN_ERR_INVALID,
+                            "types := {...} names column \"%s\", which does not exist in \"%s\"", nm,
+                            rd->paths[0]);
+                csv_close(rd);
+                return rc;
+            }
+            if (ty <= KILN_TYPE_NULL || ty >= KILN_TYPE__COUNT) {
+                csv_close(rd);
+                return kl_err(err, KILN_ERR_INVALID, "Invalid type for column \"%s\" in types := ...",
+                              nm);
+            }
+            rd->types[c] = ty;
+            rd->type_explicit[c] = true;
+        }
+    }
+    rc = csv_dedup_names(rd, err);
+    if (!rc && rd->filename) {
+        rd->names[rd->n_cols] = kl_strdup("filename");
+        rd->types[rd->n_cols] = KILN_TYPE_VARCHAR;
+        if (!rd->names[rd->n_cols]) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    }
+    if (!rc) {
+        uint32_t per = rd->n_cols ? rd->n_cols : 1;
+        rd->batch_rows = KL_CHUNK_ROWS;
+        if ((size_t)rd->batch_rows * per > CSV_MAX_BATCH_FIELDS)
+            rd->batch_rows = (uint32_t)KL_MAX(1, CSV_MAX_BATCH_FIELDS / per);
+        rd->fields = kl_malloc((size_t)rd->batch_rows * per * sizeof *rd->fields);
+        rd->lines = kl_malloc((size_t)rd->batch_rows * sizeof *rd->lines);
+        if (!rd->fields || !rd->lines) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    }
+    if (rc) {
+        csv_close(rd);
+        return rc;
+    }
+    *out = rd;
+    return 0;
+}
+
+uint32_t csv_column_count(const kl_csv *rd) { return rd->n_cols + (rd->filename ? 1 : 0); }
+
+const char *csv_column_name(const kl_csv *rd, uint32_t col) {
+    return col < csv_column_count(rd) ? rd->names[col] : NULL;
+}
+
+kl_type csv_column_type(const kl_csv *rd, uint32_t col) {
+    return col < csv_column_count(rd) ? rd->types[col] : KILN_TYPE_NULL;
+}
+
+void csv_set_projection(kl_csv *rd, const bool *needed) {
+    for (uint32_t c = 0; c < rd->n_cols; c++) rd->needed[c] = needed ? needed[c] : true;
+}
+
+void csv_close(kl_csv *rd) {
+    if (!rd) return;
+    if (rd->stream_open) csv_stream_close(&rd->st);
+    fs_glob_free(rd->paths, rd->n_paths);
+    if (rd->names)
+        for (uint32_t c = 0; c <= rd->n_cols; c++) kl_free(rd->names[c]);
+    kl_free(rd->names);
+    kl_free(rd->types);
+    kl_free(rd->type_explicit);
+    kl_free(rd->needed);
+    kl_free(rd->nullstr);
+    kl_free(rd->fields);
+    kl_free(rd->lines);
+    kl_buf_free(&rd->scratch);
+    kl_free(rd);
+}
+
+/* ---- reading -------------------------------------------------------------------------- */
+
+static int csv_count_error(const kl_csv *rd, uint32_t found, long line, kl_error *err) {
+    const char *path = rd->st.path;
+    if (rd->file_first_rec && rd->file_idx > 0)
+        return kl_err_data(err, KILN_ERR_DATA, path, line, 0,
+                           "CSV file \"%s\" has %u columns but the first file \"%s\" has %u; all "
+                           "files read together must have the same columns",
+                           path, found, rd->paths[0], rd->n_cols);
+    return kl_err_data(err, KILN_ERR_DATA, path, line, 0,
+                       "Expected %u fields but found %u at line %ld of \"%s\"", rd->n_cols, found,
+                       line, path);
+}
+
+static int csv_open_file(kl_csv *rd, kl_error *err) {
+    TRY(csv_stream_open(&rd->st, rd->paths[rd->file_idx], err));
+    rd->stream_open = true;
+    rd->file_first_rec = true;
+    if (!rd->header) return 0;
+    /* Skip (and check the width of) the header line. */
+    uint32_t nf;
+    long line;
+    int got;
+    TRY(csv_read_record(rd, &rd->st, true, rd->fields, rd->n_cols, &nf, &line, &got, err));
+    if (got == CSV_REC_OK && nf != rd->n_cols) return csv_count_error(rd, nf, line, err);
+    rd->file_first_rec = false;
+    return 0;
+}
+
+/* Collect up to max_rows records of the current file into rd->fields. */
+static int csv_collect(kl_csv *rd, uint32_t max_rows, uint32_t *n_rows, kl_error *err) {
+    uint32_t rows = 0, nc = rd->n_cols;
+    while (rows < max_rows) {
+        uint32_t nf;
+        long line;
+        int got;
+        TRY(csv_read_record(rd, &rd->st, rows == 0, rd->fields + (size_t)rows * nc, nc, &nf,
+                            &line, &got, err));
+        if (got != CSV_REC_OK) break;
+        if (nf != nc) return csv_count_error(rd, nf, line, err);
+        rd->file_first_rec = false;
+        rd->lines[rows++] = line;
+    }
+    *n_rows = rows;
+    return 0;
+}
+
+static int csv_conv_error(kl_csv *rd, uint32_t col, long line, const char *p, size_t len,
+                          kl_error *err) {
+    const char *name = rd->names[col];
+    const char *tn = csv_type_name(rd->types[col]);
+    int shown = (int)KL_MIN(len, (size_t)200);
+    const char *more = len > 200 ? "..." : "";
+    if (rd->type_explicit[col])
+        return kl_err_data(err, KILN_ERR_CONVERSION, rd->st.path, line, (long)col + 1,
+                           "Could not convert string \"%.*s%s\" to %s in column \"%s\" (column "
+                           "%u) at line %ld of \"%s\". The column type was set explicitly; "
+                           "change it in columns := {...} or types := {...}, e.g. {'%s': "
+                           "'VARCHAR'}.",
+                           shown, p, more, tn, name, col + 1, line, rd->st.path, name);
+    char sampled[64];
+    if (rd->sample_size < 0)
+        snprintf(sampled, sizeof sampled, "all rows of the first file");
+    else
+        snprintf(sampled, sizeof sampled, "the first %ld rows", rd->sample_size);
+    return kl_err_data(err, KILN_ERR_CONVERSION, rd->st.path, line, (long)col + 1,
+                       "Could not convert string \"%.*s%s\" to %s in column \"%s\" (column %u) "
+                       "at line %ld of \"%s\". The column type was inferred from %s; set it "
+                       "explicitly with columns := {'%s': 'VARCHAR', ...} or types := {'%s': "
+                       "'VARCHAR'}, or raise sample_size := -1 to sample the whole file.",
+                       shown, p, more, tn, name, col + 1, line, rd->st.path, sampled, name, name);
+}
+
+/* Convert column col of the collected rows into v. */
+static int csv_convert_column(kl_csv *rd, uint32_t col, uint32_t n_rows, kl_vec *v,
+                              kl_error *err) {
+    const char *buf = rd->st.buf;
+    const csv_field *fld = rd->fields + col;
+    size_t stride = rd->n_cols;
+    kl_type t = rd->types[col];
+    for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
+        if (csv_is_null(rd, buf, fld) || (fld->len == 0 && t != KILN_TYPE_VARCHAR)) {
+            vec_set_null(v, r);
+            continue;
+        }
+        const char *p;
+        size_t len;
+        if (csv_field_text(rd, buf, fld, &p, &len))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        v->nulls[r] = 0;
+        bool ok = true;
+        switch (t) {
+        case KILN_TYPE_VARCHAR:
+            if (!csv_utf8_valid((const unsigned char *)p, len))
+                return kl_err_data(err, KILN_ERR_DATA, rd->st.path, rd->lines[r], (long)col + 1,
+                                   "Invalid UTF-8 in column \"%s\" (column %u) at line %ld of "
+                                   "\"%s\"",
+                                   rd->names[col], col + 1, rd->lines[r], rd->st.path);
+            if (vec_set_string(v, r, p, len)) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+            break;
+        case KILN_TYPE_BIGINT: ok = kl_parse_int64(p, len, &VEC_I64(v)[r]); break;
+        case KILN_TYPE_DOUBLE: ok = kl_parse_double(p, len, &VEC_F64(v)[r]); break;
+        case KILN_TYPE_DATE: ok = kl_parse_date(p, len, &VEC_I32(v)[r]); break;
+        case KILN_TYPE_TIMESTAMP: ok = kl_parse_timestamp(p, len, &VEC_I64(v)[r]); break;
+        case KILN_TYPE_BOOLEAN: {
+            bool b = false;
+            ok = kl_parse_bool(p, len, &b);
+            VEC_U8(v)[r] = b;
+            break;
+        }
+        default: vec_set_null(v, r); break;
+        }
+        if (!ok) return csv_conv_error(rd, col, rd->lines[r], p, len, err);
+    }
+    return 0;
+}
+
+int csv_next(kl_csv *rd, kl_chunk *out, kl_error *err) {
+    uint32_t n_out = csv_column_count(rd);
+    if (out->n_cols != n_out)
+        return kl_err(err, KILN_ERR_INTERNAL, "csv_next: chunk has %u columns, expected %u",
+                      out->n_cols, n_out);
+    chunk_reset(out);
+    uint32_t n_rows = 0;
+    while (!rd->done) {
+        if (!rd->stream_open) {
+            if (rd->file_idx >= rd->n_paths) {
+                rd->done = true;
+                break;
+            }
+            TRY(csv_open_file(rd, err));
+        }
+        uint32_t max_rows = KL_MIN(out->cap, rd->batch_rows);
+        TRY(csv_collect(rd, max_rows, &n_rows, err));
+        if (n_rows > 0) break;
+        /* No record and not blocked means the file is finished. */
+        if (rd->st.eof && rd->st.pos >= rd->st.end) {
+            csv_stream_close(&rd->st);
+            rd->stream_open = false;
+            rd->file_idx++;
+        }
+    }
+    if (n_rows == 0) return 0;
+    for (uint32_t c = 0; c < rd->n_cols; c++) {
+        kl_vec *v = &out->cols[c];
+        if (!rd->needed[c]) {
+            memset(v->nulls, 1, n_rows);
+            v->has_nulls = true;
+            continue;
+        }
+        TRY(csv_convert_column(rd, c, n_rows, v, err));
+    }
+    if (rd->filename) {
+        kl_vec *v = &out->cols[rd->n_cols];
+        const char *fn = rd->paths[rd->file_idx];
+        if (vec_set_string(v, 0, fn, strlen(fn))) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        for (uint32_t r = 1; r < n_rows; r++) {
+            VEC_STR(v)[r] = VEC_STR(v)[0];
+            v->nulls[r] = 0;
+        }
+    }
+    out->n_rows = n_rows;
+    return 0;
+}

@@ -1,0 +1,1541 @@
+/*
+ * binder.c — name resolution, typing and planning of SELECT statements (see binder.h).
+ *
+ * Flow of bind_select:
+ *   1. FROM: plan the source (table scan, CSV scan, subquery, CTE, or a one-row dual) and
+ *      build its scope: the visible columns with their table qualifier and type.
+ *   2. WHERE is bound against the scope (no aggregates allowed) -> filter.
+ *   3. If the query aggregates (GROUP BY, HAVING, or an aggregate call anywhere in the select
+ *      list / ORDER BY): GROUP BY items are resolved (ordinals and select aliases allowed),
+ *      bound against the scope and become the hash aggregate's keys. Select items, HAVING and
+ *      ORDER BY are then bound in "aggregate context": a sub-expression equal to a GROUP BY
+ *      item becomes a reference to that key column, an aggregate call is bound (its arguments
+ *      against the scope) and becomes a reference to its result column, and a bare column
+ *      that is neither is an error.
+ *   4. ORDER BY items that are ordinals, select aliases, or equal to a select item sort by
+ *      that output column; others are computed as hidden extra columns that a final
+ *      projection drops.
+ *   5. DISTINCT, sort, LIMIT/OFFSET.
+ * CSV projection pushdown: every column reference marks the scope column used; after the
+ * whole query is bound, the CSV reader is told which columns to convert.
+ *
+ * Typing: functions and operators choose argument types (func.h); the binder inserts CASTs,
+ * turns untyped NULL literals into typed ones, casts a VARCHAR literal compared with a typed
+ * column to that type (so `d > '2024-01-01'` compares dates), and folds constant
+ * sub-expressions, which also reports errors in constants (overflow, bad casts) before any
+ * data is read.
+ */
+#include "sql/binder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "util/textconv.h"
+
+/* ---- catalog ------------------------------------------------------------------------ */
+
+long catalog_index(const kl_catalog *cat, const char *name) {
+    for (size_t i = 0; i < cat->n_tables; i++)
+        if (!strcasecmp(cat->tables[i]->name, name)) return (long)i;
+    return -1;
+}
+
+kl_table *catalog_find(const kl_catalog *cat, const char *name) {
+    long i = catalog_index(cat, name);
+    return i < 0 ? NULL : cat->tables[i];
+}
+
+int catalog_add(kl_catalog *cat, kl_table *t, kl_error *err) {
+    if (cat->n_tables == cat->cap_tables) {
+        size_t cap = cat->cap_tables ? cat->cap_tables * 2 : 8;
+        kl_table **p = kl_realloc(cat->tables, cap * sizeof *p);
+        if (!p) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        cat->tables = p;
+        cat->cap_tables = cap;
+    }
+    cat->tables[cat->n_tables++] = t;
+    return 0;
+}
+
+void catalog_remove(kl_catalog *cat, size_t index) {
+    table_free(cat->tables[index]);
+    memmove(cat->tables + index, cat->tables + index + 1,
+            (cat->n_tables - index - 1) * sizeof(kl_table *));
+    cat->n_tables--;
+}
+
+void catalog_free(kl_catalog *cat) {
+    for (size_t i = 0; i < cat->n_tables; i++) table_free(cat->tables[i]);
+    kl_free(cat->tables);
+    memset(cat, 0, sizeof *cat);
+}
+
+void names_free(char **names, uint32_t n) {
+    if (!names) return;
+    for (uint32_t i = 0; i < n; i++) kl_free(names[i]);
+    kl_free(names);
+}
+
+/* ---- binder state ------------------------------------------------------------------- */
+
+typedef struct scope_col {
+    char *name;  /* as spelled by the source */
+    char *table; /* qualifier (alias, table name, file stem) */
+    kl_type type;
+} scope_col;
+
+typedef struct scope {
+    scope_col *cols;
+    uint32_t n;
+    bool *used;
+    kl_csv *csv; /* set when the source is a CSV scan (projection pushdown) */
+} scope;
+
+typedef struct agg_env {
+    ast_expr **group_asts;
+    kl_type *key_types;
+    uint32_t n_keys;
+    kl_agg_call *aggs;
+    ast_expr **agg_asts;
+    uint32_t n_aggs, cap_aggs;
+} agg_env;
+
+typedef struct cte_frame {
+    ast_cte *ctes;
+    int n_ctes;
+    struct cte_frame *outer;
+} cte_frame;
+
+typedef struct binder {
+    kl_catalog *cat;
+    const char *sql;
+    kl_error *err;
+    kl_arena arena; /* synthetic AST nodes, scratch strings */
+    cte_frame *ctes;
+    int depth;
+} binder;
+
+typedef struct env {
+    scope *sc;         /* columns visible (NULL: none) */
+    agg_env *agg;      /* aggregate context, or NULL */
+    const char *clause; /* for "aggregates are not allowed in WHERE" */
+} env;
+
+static void scope_free(scope *s) {
+    if (!s) return;
+    for (uint32_t i = 0; i < s->n; i++) {
+        kl_free(s->cols[i].name);
+        kl_free(s->cols[i].table);
+    }
+    kl_free(s->cols);
+    kl_free(s->used);
+    memset(s, 0, sizeof *s);
+}
+
+static int scope_init(binder *b, scope *s, uint32_t n, char *const *names, const kl_type *types,
+                      const char *table) {
+    memset(s, 0, sizeof *s);
+    s->cols = kl_calloc(n ? n : 1, sizeof(scope_col));
+    s->used = kl_calloc(n ? n : 1, sizeof(bool));
+    if (!s->cols || !s->used) goto oom;
+    s->n = n;
+    for (uint32_t i = 0; i < n; i++) {
+        s->cols[i].name = kl_strdup(names[i]);
+        s->cols[i].table = table ? kl_strdup(table) : NULL;
+        s->cols[i].type = types[i];
+        if (!s->cols[i].name || (table && !s->cols[i].table)) goto oom;
+    }
+    return 0;
+oom:
+    scope_free(s);
+    return kl_err(b->err, KILN_ERR_MEMORY, "out of memory");
+}
+
+static int bind_oom(binder *b) { return kl_err(b->err, KILN_ERR_MEMORY, "out of memory"); }
+
+/* Text of an AST node in the SQL, for output column names. */
+static char *ast_text(binder *b, const ast_expr *a) {
+    if (a->loc >= 0 && a->end > a->loc) return kl_strndup(b->sql + a->loc, (size_t)(a->end - a->loc));
+    return kl_strdup("?");
+}
+
+/* ---- AST helpers -------------------------------------------------------------------- */
+
+static bool str_eq_ci(const char *a, const char *b) {
+    if (!a || !b) return a == b;
+    return !strcasecmp(a, b);
+}
+
+static bool ast_equal(const ast_expr *a, const ast_expr *b) {
+    if (a == b) return true;
+    if (!a || !b) return false;
+    if (a->kind != b->kind || a->n_args != b->n_args) return false;
+    switch (a->kind) {
+    case AST_CONST:
+        if (a->lit_type != b->lit_type) return false;
+        switch (a->lit_type) {
+        case KILN_TYPE_BIGINT: return a->ival == b->ival;
+        case KILN_TYPE_DOUBLE: return a->dval == b->dval;
+        case KILN_TYPE_BOOLEAN: return a->bval == b->bval;
+        case KILN_TYPE_NULL: return true;
+        default: return a->sval && b->sval && !strcmp(a->sval, b->sval);
+        }
+    case AST_COLUMN:
+        if (!str_eq_ci(a->name, b->name)) return false;
+        return !a->table || !b->table || str_eq_ci(a->table, b->table);
+    case AST_STAR: return str_eq_ci(a->table, b->table);
+    default: break;
+    }
+    if (a->op != b->op || a->distinct != b->distinct || a->star != b->star ||
+        a->negated != b->negated || a->case_insensitive != b->case_insensitive ||
+        a->try_cast != b->try_cast || a->cast_type != b->cast_type)
+        return false;
+    if ((a->name || b->name) && !str_eq_ci(a->name, b->name)) return false;
+    if (a->over || b->over || a->subquery || b->subquery) return false;
+    if (!ast_equal(a->case_operand, b->case_operand) || !ast_equal(a->else_expr, b->else_expr))
+        return false;
+    if ((a->sval || b->sval) && !(a->sval && b->sval && !strcmp(a->sval, b->sval))) return false;
+    for (int i = 0; i < a->n_args; i++)
+        if (!ast_equal(a->args[i], b->args[i])) return false;
+    return true;
+}
+
+static bool is_agg_call(const ast_expr *a) {
+    if (a->kind != AST_FUNC || a->over) return false;
+    if (!strcasecmp(a->name, "count")) return true;
+    return func_find_agg(a->name) != NULL;
+}
+
+static bool ast_has_agg(const ast_expr *a) {
+    if (!a) return false;
+    if (is_agg_call(a)) return true;
+    if (a->kind == AST_SUBQUERY || a->kind == AST_EXISTS) return false;
+    for (int i = 0; i < a->n_args; i++)
+        if (ast_has_agg(a->args[i])) return true;
+    return ast_has_agg(a->case_operand) || ast_has_agg(a->else_expr);
+}
+
+/* ---- expression binding ------------------------------------------------------------- */
+
+static int bind_expr(binder *b, env *e, ast_expr *a, kl_expr **out);
+
+static const char *op_name(int op) {
+    switch (op) {
+    case KL_OP_ADD: return "+";
+    case KL_OP_SUB: return "-";
+    case KL_OP_MUL: return "*";
+    case KL_OP_DIV: return "/";
+    case KL_OP_INTDIV: return "//";
+    case KL_OP_MOD: return "%";
+    case KL_OP_EQ: return "=";
+    case KL_OP_NE: return "<>";
+    case KL_OP_LT: return "<";
+    case KL_OP_LE: return "<=";
+    case KL_OP_GT: return ">";
+    case KL_OP_GE: return ">=";
+    case KL_OP_CONCAT: return "||";
+    default: return "?";
+    }
+}
+
+static bool is_comparison(int op) { return op >= KL_OP_EQ && op <= KL_OP_GE; }
+
+/* Fold e if it has no column references. */
+static int maybe_fold(binder *b, kl_expr **e) {
+    if ((*e)->kind == EXPR_CONST || (*e)->kind == EXPR_COLUMN) return 0;
+    if (!expr_is_constant(*e)) return 0;
+    int rc = expr_fold(e, b->err);
+    if (rc) {
+        kl_err_set_offset(b->err, (*e)->loc);
+        expr_free(*e);
+        *e = NULL;
+    }
+    return rc;
+}
+
+/* Cast e to type `to` (consumes e; on failure frees it and sets *e NULL). */
+static int add_cast(binder *b, kl_expr **e, kl_type to, int loc, bool try_mode) {
+    kl_expr *x = *e;
+    if (x->type == to || to == KILN_TYPE_NULL) return 0;
+    if (x->kind == EXPR_CONST && x->type == KILN_TYPE_NULL) {
+        kl_expr *c = expr_new_const_null(to);
+        if (!c) return bind_oom(b);
+        c->loc = x->loc;
+        expr_free(x);
+        *e = c;
+        return 0;
+    }
+    if (!func_can_cast(x->type, to)) {
+        int rc = kl_err_at(b->err, KILN_ERR_BINDER, loc, "Unimplemented type for cast (%s -> %s)",
+                           kiln_type_name(x->type), kiln_type_name(to));
+        expr_free(x);
+        *e = NULL;
+        return rc;
+    }
+    kl_expr *c = expr_new(EXPR_CAST, to, 1);
+    if (!c) {
+        expr_free(x);
+        *e = NULL;
+        return bind_oom(b);
+    }
+    c->loc = loc;
+    c->try_cast = try_mode;
+    c->args[0] = x;
+    *e = c;
+    return maybe_fold(b, e);
+}
+
+static int bind_column(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    scope *s = e->sc;
+    long found = -1;
+    if (s) {
+        for (uint32_t i = 0; i < s->n; i++) {
+            if (strcasecmp(s->cols[i].name, a->name)) continue;
+            if (a->table && !str_eq_ci(a->table, s->cols[i].table)) continue;
+            if (found >= 0)
+                return kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
+                                 "Ambiguous reference to column name \"%s\"", a->name);
+            found = (long)i;
+        }
+    }
+    if (found < 0) {
+        kl_buf msg = {0};
+        if (a->table)
+            kl_buf_printf(&msg, "Referenced column \"%s.%s\" not found in FROM clause!", a->table, a->name);
+        else
+            kl_buf_printf(&msg, "Referenced column \"%s\" not found in FROM clause!", a->name);
+        if (s && s->n) {
+            kl_buf_puts(&msg, " Candidate columns: ");
+            for (uint32_t i = 0; i < s->n && i < 40; i++)
+                kl_buf_printf(&msg, "%s\"%s\"", i ? ", " : "", s->cols[i].name);
+            if (s->n > 40) kl_buf_printf(&msg, ", ... (%u columns)", s->n);
+        } else {
+            kl_buf_puts(&msg, " The query has no FROM clause, so there are no columns.");
+        }
+        int rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s", msg.data ? msg.data : "column not found");
+        kl_buf_free(&msg);
+        return rc;
+    }
+    if (e->agg)
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
+                         "column \"%s\" must appear in the GROUP BY clause or must be part of an "
+                         "aggregate function. Either add it to the GROUP BY list, or use "
+                         "\"ANY_VALUE(%s)\" if the exact value of \"%s\" is not important.",
+                         a->name, a->name, a->name);
+    s->used[found] = true;
+    *out = expr_new_column((uint32_t)found, s->cols[found].type);
+    if (!*out) return bind_oom(b);
+    (*out)->loc = a->loc;
+    return 0;
+}
+
+static int bind_const(binder *b, ast_expr *a, kl_expr **out) {
+    kl_vec v;
+    kl_type t = a->lit_type;
+    if (vec_init(&v, t, 1)) return bind_oom(b);
+    int rc = 0;
+    switch (t) {
+    case KILN_TYPE_BIGINT: VEC_I64(&v)[0] = a->ival; break;
+    case KILN_TYPE_DOUBLE: VEC_F64(&v)[0] = a->dval; break;
+    case KILN_TYPE_BOOLEAN: VEC_U8(&v)[0] = a->bval; break;
+    case KILN_TYPE_VARCHAR:
+        rc = vec_set_string(&v, 0, a->sval ? a->sval : "", a->sval ? strlen(a->sval) : 0);
+        break;
+    case KILN_TYPE_NULL: break;
+    default: rc = kl_err_at(b->err, KILN_ERR_INTERNAL, a->loc, "unexpected literal type");
+    }
+    if (!rc) {
+        *out = expr_new_const_from(&v, 0);
+        if (!*out) rc = bind_oom(b);
+        else (*out)->loc = a->loc;
+    }
+    vec_free(&v);
+    return rc;
+}
+
+/* Build a node with the given children (consumed). */
+static int make_node(binder *b, kl_expr_kind kind, kl_type type, int loc, kl_expr **kids, int n,
+                     kl_expr **out) {
+    kl_expr *x = expr_new(kind, type, n);
+    if (!x) {
+        for (int i = 0; i < n; i++) expr_free(kids[i]);
+        return bind_oom(b);
+    }
+    x->loc = loc;
+    for (int i = 0; i < n; i++) x->args[i] = kids[i];
+    *out = x;
+    return maybe_fold(b, out);
+}
+
+static int require_bool(binder *b, kl_expr **x, int loc, const char *what) {
+    if ((*x)->type == KILN_TYPE_BOOLEAN) return 0;
+    if ((*x)->type == KILN_TYPE_NULL) return add_cast(b, x, KILN_TYPE_BOOLEAN, loc, false);
+    int rc = kl_err_at(b->err, KILN_ERR_BINDER, loc, "%s must be of type BOOLEAN, not %s", what,
+                       kiln_type_name((*x)->type));
+    expr_free(*x);
+    *x = NULL;
+    return rc;
+}
+
+/* Binary operator on bound children l, r (consumed). */
+static int bind_binary_bound(binder *b, int op, int loc, kl_expr *l, kl_expr *r, kl_expr **out) {
+    /* A VARCHAR literal meets a typed value: read the literal as that type. */
+    if (is_comparison(op) || op == KL_OP_ADD || op == KL_OP_SUB) {
+        if (l->kind == EXPR_CONST && l->type == KILN_TYPE_VARCHAR && r->type != KILN_TYPE_VARCHAR &&
+            r->type != KILN_TYPE_NULL && is_comparison(op)) {
+            if (add_cast(b, &l, r->type, l->loc, false)) return expr_free(r), b->err ? b->err->code : KILN_ERR_BINDER;
+        } else if (r->kind == EXPR_CONST && r->type == KILN_TYPE_VARCHAR &&
+                   l->type != KILN_TYPE_VARCHAR && l->type != KILN_TYPE_NULL && is_comparison(op)) {
+            if (add_cast(b, &r, l->type, r->loc, false)) return expr_free(l), b->err ? b->err->code : KILN_ERR_BINDER;
+        }
+    }
+    kl_type lt = l->type, rt = r->type;
+    if (lt == KILN_TYPE_NULL && rt != KILN_TYPE_NULL) lt = rt;
+    if (rt == KILN_TYPE_NULL && lt != KILN_TYPE_NULL) rt = lt;
+    if (lt == KILN_TYPE_NULL && rt == KILN_TYPE_NULL) {
+        /* NULL op NULL: result NULL of the operator's natural type */
+        lt = rt = op == KL_OP_CONCAT ? KILN_TYPE_VARCHAR : KILN_TYPE_BIGINT;
+    }
+    kl_type lc, rc_t, ret;
+    kl_error tmp;
+    kiln_error_clear(&tmp);
+    if (func_binary_types(op, lt, rt, &lc, &rc_t, &ret, &tmp)) {
+        expr_free(l);
+        expr_free(r);
+        if (is_comparison(op))
+            return kl_err_at(b->err, KILN_ERR_BINDER, loc,
+                             "Cannot compare values of type %s and type %s (operator %s) - an "
+                             "explicit cast is required",
+                             kiln_type_name(lt), kiln_type_name(rt), op_name(op));
+        return kl_err_at(b->err, KILN_ERR_BINDER, loc,
+                         "No operator %s for types %s and %s. Add explicit casts to make the "
+                         "types match.",
+                         op_name(op), kiln_type_name(lt), kiln_type_name(rt));
+    }
+    if (add_cast(b, &l, lc, loc, false)) return expr_free(r), b->err->code;
+    if (add_cast(b, &r, rc_t, loc, false)) return expr_free(l), b->err->code;
+    kl_expr *x = expr_new(EXPR_BINARY, ret, 2);
+    if (!x) return expr_free(l), expr_free(r), bind_oom(b);
+    x->loc = loc;
+    x->op = op;
+    x->args[0] = l;
+    x->args[1] = r;
+    *out = x;
+    return maybe_fold(b, out);
+}
+
+static int bind_logic(binder *b, kl_expr_kind kind, int loc, kl_expr *l, kl_expr *r, kl_expr **out) {
+    if (require_bool(b, &l, loc, kind == EXPR_AND ? "argument of AND" : "argument of OR"))
+        return expr_free(r), b->err->code;
+    if (require_bool(b, &r, loc, kind == EXPR_AND ? "argument of AND" : "argument of OR"))
+        return expr_free(l), b->err->code;
+    kl_expr *kids[2] = {l, r};
+    return make_node(b, kind, KILN_TYPE_BOOLEAN, loc, kids, 2, out);
+}
+
+static int bind_not(binder *b, int loc, kl_expr *x, kl_expr **out) {
+    TRY(require_bool(b, &x, loc, "argument of NOT"));
+    return make_node(b, EXPR_NOT, KILN_TYPE_BOOLEAN, loc, &x, 1, out);
+}
+
+/* Common supertype for CASE branches, COALESCE, VALUES columns. */
+static bool unify_types(kl_type a, kl_type b, kl_type *out) {
+    if (a == b || b == KILN_TYPE_NULL) return *out = a, true;
+    if (a == KILN_TYPE_NULL) return *out = b, true;
+    if ((a == KILN_TYPE_BIGINT && b == KILN_TYPE_DOUBLE) || (a == KILN_TYPE_DOUBLE && b == KILN_TYPE_BIGINT))
+        return *out = KILN_TYPE_DOUBLE, true;
+    if ((a == KILN_TYPE_DATE && b == KILN_TYPE_TIMESTAMP) || (a == KILN_TYPE_TIMESTAMP && b == KILN_TYPE_DATE))
+        return *out = KILN_TYPE_TIMESTAMP, true;
+    return false;
+}
+
+static int bind_scalar_call(binder *b, env *e, ast_expr *a, const kl_scalar_def *fn, kl_expr **out) {
+    int n = a->n_args;
+    if (n < fn->min_args || (fn->max_args >= 0 && n > fn->max_args)) {
+        if (fn->max_args == fn->min_args)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() takes %d argument%s but %d %s given",
+                             a->name, fn->min_args, fn->min_args == 1 ? "" : "s", n, n == 1 ? "was" : "were");
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() takes %d to %d arguments but %d %s given",
+                         a->name, fn->min_args, fn->max_args, n, n == 1 ? "was" : "were");
+    }
+    if (a->arg_names)
+        for (int i = 0; i < n; i++)
+            if (a->arg_names[i])
+                return kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc,
+                                 "%s() has no named parameter \"%s\"", a->name, a->arg_names[i]);
+    kl_expr *x = expr_new(EXPR_FUNC, KILN_TYPE_NULL, n);
+    if (!x) return bind_oom(b);
+    x->loc = a->loc;
+    x->fn = fn;
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) rc = bind_expr(b, e, a->args[i], &x->args[i]);
+    if (rc) {
+        expr_free(x);
+        return rc;
+    }
+    kl_type types[64];
+    if (n > 64) {
+        expr_free(x);
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments to %s()", a->name);
+    }
+    for (int i = 0; i < n; i++) types[i] = x->args[i]->type;
+    kl_type ret = KILN_TYPE_NULL;
+    x->ctx.n_args = n;
+    rc = fn->bind(&x->ctx, types, n, &ret, b->err);
+    if (rc) {
+        kl_err_set_offset(b->err, a->loc);
+        expr_free(x);
+        return rc;
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        rc = add_cast(b, &x->args[i], types[i], a->args[i]->loc, false);
+        if (i < 8) x->ctx.arg_types[i] = types[i];
+    }
+    if (rc) {
+        expr_free(x);
+        return rc;
+    }
+    x->ctx.ret_type = ret;
+    x->type = ret;
+    if (vec_retype(&x->result, ret)) {
+        expr_free(x);
+        return bind_oom(b);
+    }
+    *out = x;
+    return maybe_fold(b, out);
+}
+
+static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    agg_env *ag = e->agg;
+    if (!ag)
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "aggregate function calls are not allowed in %s",
+                         e->clause ? e->clause : "this context");
+    for (uint32_t i = 0; i < ag->n_aggs; i++)
+        if (ast_equal(ag->agg_asts[i], a)) {
+            *out = expr_new_column(ag->n_keys + i, ag->aggs[i].ret_type);
+            return *out ? 0 : bind_oom(b);
+        }
+    const char *name = a->name;
+    int n = a->n_args;
+    if (!strcasecmp(name, "count") && (a->star || n == 0)) {
+        name = "count_star";
+        n = 0;
+    } else if (a->distinct) {
+        if (strcasecmp(name, "count"))
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "DISTINCT is only supported in count() so far, not in %s()", name);
+        name = "count_distinct";
+    }
+    const kl_agg_def *def = func_find_agg(name);
+    if (!def) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Aggregate function %s does not exist", name);
+    if (n < def->min_args || (def->max_args >= 0 && n > def->max_args))
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() does not take %d argument%s", a->name, n, n == 1 ? "" : "s");
+    if (ag->n_aggs == ag->cap_aggs) {
+        uint32_t cap = ag->cap_aggs ? ag->cap_aggs * 2 : 8;
+        kl_agg_call *na = kl_realloc(ag->aggs, cap * sizeof *na);
+        if (!na) return bind_oom(b);
+        ag->aggs = na;
+        ast_expr **nx = kl_realloc(ag->agg_asts, cap * sizeof *nx);
+        if (!nx) return bind_oom(b);
+        ag->agg_asts = nx;
+        ag->cap_aggs = cap;
+    }
+    kl_agg_call call;
+    memset(&call, 0, sizeof call);
+    call.def = def;
+    call.n_args = n;
+    call.args = kl_calloc(n ? (size_t)n : 1, sizeof(kl_expr *));
+    if (!call.args) return bind_oom(b);
+    /* arguments are bound against the input, outside the aggregate context */
+    env inner = {e->sc, NULL, "aggregate function arguments"};
+    int rc = 0;
+    kl_type types[16];
+    if (n > 16) rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments");
+    for (int i = 0; i < n && !rc; i++) {
+        if (a->args[i]->kind == AST_FUNC && is_agg_call(a->args[i]))
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "aggregate function calls cannot be nested");
+        else
+            rc = bind_expr(b, &inner, a->args[i], &call.args[i]);
+        if (!rc) types[i] = call.args[i]->type;
+    }
+    if (!rc) {
+        call.ctx.n_args = n;
+        rc = def->bind(&call.ctx, types, n, &call.ret_type, &call.state_size, b->err);
+        if (rc) kl_err_set_offset(b->err, a->loc);
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        rc = add_cast(b, &call.args[i], types[i], a->args[i]->loc, false);
+        if (i < 8) call.ctx.arg_types[i] = types[i];
+    }
+    if (rc) {
+        agg_call_clear(&call);
+        return rc;
+    }
+    call.ctx.ret_type = call.ret_type;
+    ag->aggs[ag->n_aggs] = call;
+    ag->agg_asts[ag->n_aggs] = a;
+    ag->n_aggs++;
+    *out = expr_new_column(ag->n_keys + ag->n_aggs - 1, call.ret_type);
+    return *out ? 0 : bind_oom(b);
+}
+
+static int bind_case(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    int n_pairs = a->n_args / 2;
+    bool has_else = a->else_expr != NULL;
+    int n = n_pairs * 2 + (has_else ? 1 : 0);
+    kl_expr *x = expr_new(EXPR_CASE, KILN_TYPE_NULL, n);
+    if (!x) return bind_oom(b);
+    x->loc = a->loc;
+    x->has_else = has_else;
+    int rc = 0;
+    for (int p = 0; p < n_pairs && !rc; p++) {
+        ast_expr *w = a->args[2 * p];
+        if (a->case_operand) {
+            kl_expr *l = NULL, *r = NULL;
+            rc = bind_expr(b, e, a->case_operand, &l);
+            if (!rc) rc = bind_expr(b, e, w, &r);
+            if (rc) {
+                expr_free(l);
+                break;
+            }
+            rc = bind_binary_bound(b, KL_OP_EQ, w->loc, l, r, &x->args[2 * p]);
+        } else {
+            rc = bind_expr(b, e, w, &x->args[2 * p]);
+            if (!rc) rc = require_bool(b, &x->args[2 * p], w->loc, "CASE WHEN condition");
+        }
+        if (!rc) rc = bind_expr(b, e, a->args[2 * p + 1], &x->args[2 * p + 1]);
+    }
+    if (!rc && has_else) rc = bind_expr(b, e, a->else_expr, &x->args[n - 1]);
+    if (rc) {
+        expr_free(x);
+        return rc;
+    }
+    kl_type t = KILN_TYPE_NULL;
+    for (int p = 0; p <= n_pairs; p++) {
+        int idx = p < n_pairs ? 2 * p + 1 : (has_else ? n - 1 : -1);
+        if (idx < 0) break;
+        kl_type prev = t;
+        if (!unify_types(prev, x->args[idx]->type, &t)) {
+            kl_type other = x->args[idx]->type;
+            expr_free(x);
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
+                             "Cannot mix values of type %s and %s in CASE expression - an explicit cast is required",
+                             kiln_type_name(prev), kiln_type_name(other));
+        }
+    }
+    for (int p = 0; p < n_pairs && !rc; p++) rc = add_cast(b, &x->args[2 * p + 1], t, a->loc, false);
+    if (!rc && has_else) rc = add_cast(b, &x->args[n - 1], t, a->loc, false);
+    if (rc) {
+        expr_free(x);
+        return rc;
+    }
+    x->type = t;
+    if (vec_retype(&x->result, t)) {
+        expr_free(x);
+        return bind_oom(b);
+    }
+    *out = x;
+    return maybe_fold(b, out);
+}
+
+static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    /* In aggregate context, an expression equal to a GROUP BY item is that key column. */
+    if (e->agg) {
+        for (uint32_t k = 0; k < e->agg->n_keys; k++)
+            if (ast_equal(e->agg->group_asts[k], a)) {
+                *out = expr_new_column(k, e->agg->key_types[k]);
+                if (!*out) return bind_oom(b);
+                (*out)->loc = a->loc;
+                return 0;
+            }
+    }
+    kl_expr *l = NULL, *r = NULL;
+    switch (a->kind) {
+    case AST_CONST: return bind_const(b, a, out);
+    case AST_COLUMN: return bind_column(b, e, a, out);
+    case AST_STAR:
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "* is only allowed in the select list or count(*)");
+    case AST_BINARY:
+        if (a->op == KL_OP_AND || a->op == KL_OP_OR) {
+            TRY(bind_expr(b, e, a->args[0], &l));
+            if (bind_expr(b, e, a->args[1], &r)) return expr_free(l), b->err->code;
+            return bind_logic(b, a->op == KL_OP_AND ? EXPR_AND : EXPR_OR, a->loc, l, r, out);
+        }
+        TRY(bind_expr(b, e, a->args[0], &l));
+        if (bind_expr(b, e, a->args[1], &r)) return expr_free(l), b->err->code;
+        return bind_binary_bound(b, a->op, a->loc, l, r, out);
+    case AST_UNARY:
+        TRY(bind_expr(b, e, a->args[0], &l));
+        if (a->op == KL_OP_NOT) return bind_not(b, a->loc, l, out);
+        if (a->op == KL_OP_PLUS) return *out = l, 0;
+        if (l->type == KILN_TYPE_NULL) return *out = l, 0;
+        if (l->type != KILN_TYPE_BIGINT && l->type != KILN_TYPE_DOUBLE) {
+            kl_type t = l->type;
+            expr_free(l);
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "No operator - for type %s", kiln_type_name(t));
+        }
+        return make_node(b, EXPR_NEG, l->type, a->loc, &l, 1, out);
+    case AST_FUNC: {
+        if (a->over)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "window functions (OVER) are not supported yet");
+        if (is_agg_call(a)) return bind_agg_call(b, e, a, out);
+        const kl_scalar_def *fn = func_find_scalar(a->name);
+        if (!fn) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Scalar Function with name %s does not exist!", a->name);
+        return bind_scalar_call(b, e, a, fn, out);
+    }
+    case AST_CASE: return bind_case(b, e, a, out);
+    case AST_CAST:
+        TRY(bind_expr(b, e, a->args[0], &l));
+        if (add_cast(b, &l, a->cast_type, a->loc, a->try_cast)) return b->err->code;
+        if (l->type == KILN_TYPE_NULL) {
+            /* CAST(NULL AS T) keeps T */
+            expr_free(l);
+            l = expr_new_const_null(a->cast_type);
+            if (!l) return bind_oom(b);
+        }
+        *out = l;
+        return 0;
+    case AST_IS_NULL:
+        TRY(bind_expr(b, e, a->args[0], &l));
+        *out = expr_new(EXPR_IS_NULL, KILN_TYPE_BOOLEAN, 1);
+        if (!*out) return expr_free(l), bind_oom(b);
+        (*out)->loc = a->loc;
+        (*out)->negated = a->negated;
+        (*out)->args[0] = l;
+        return maybe_fold(b, out);
+    case AST_IS_BOOL: {
+        /* x IS TRUE  == (x IS NOT NULL) AND x ;  x IS FALSE == (x IS NOT NULL) AND NOT x */
+        kl_expr *x1 = NULL, *x2 = NULL, *nn = NULL;
+        TRY(bind_expr(b, e, a->args[0], &x1));
+        TRY(require_bool(b, &x1, a->loc, "argument of IS TRUE/FALSE"));
+        if (bind_expr(b, e, a->args[0], &x2)) return expr_free(x1), b->err->code;
+        if (require_bool(b, &x2, a->loc, "argument of IS TRUE/FALSE")) return expr_free(x1), b->err->code;
+        kl_expr *isn = expr_new(EXPR_IS_NULL, KILN_TYPE_BOOLEAN, 1);
+        if (!isn) return expr_free(x1), expr_free(x2), bind_oom(b);
+        isn->args[0] = x1;
+        isn->negated = true;
+        nn = isn;
+        if (!a->bval) TRY(bind_not(b, a->loc, x2, &x2));
+        kl_expr *res;
+        TRY(bind_logic(b, EXPR_AND, a->loc, nn, x2, &res));
+        if (a->negated) return bind_not(b, a->loc, res, out);
+        *out = res;
+        return 0;
+    }
+    case AST_IN: {
+        if (a->subquery)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "IN (subquery) is not supported yet");
+        kl_expr *acc = NULL;
+        for (int i = 1; i < a->n_args; i++) {
+            kl_expr *cmp;
+            TRY(bind_expr(b, e, a->args[0], &l));
+            if (bind_expr(b, e, a->args[i], &r)) return expr_free(l), expr_free(acc), b->err->code;
+            if (bind_binary_bound(b, KL_OP_EQ, a->args[i]->loc, l, r, &cmp)) return expr_free(acc), b->err->code;
+            if (!acc) acc = cmp;
+            else TRY(bind_logic(b, EXPR_OR, a->loc, acc, cmp, &acc));
+        }
+        if (!acc) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "IN list is empty");
+        if (a->negated) return bind_not(b, a->loc, acc, out);
+        *out = acc;
+        return 0;
+    }
+    case AST_BETWEEN: {
+        kl_expr *lo, *hi, *x1, *x2;
+        TRY(bind_expr(b, e, a->args[0], &x1));
+        if (bind_expr(b, e, a->args[1], &lo)) return expr_free(x1), b->err->code;
+        TRY(bind_binary_bound(b, KL_OP_GE, a->loc, x1, lo, &l));
+        if (bind_expr(b, e, a->args[0], &x2)) return expr_free(l), b->err->code;
+        if (bind_expr(b, e, a->args[2], &hi)) return expr_free(l), expr_free(x2), b->err->code;
+        if (bind_binary_bound(b, KL_OP_LE, a->loc, x2, hi, &r)) return expr_free(l), b->err->code;
+        kl_expr *both;
+        TRY(bind_logic(b, EXPR_AND, a->loc, l, r, &both));
+        if (a->negated) return bind_not(b, a->loc, both, out);
+        *out = both;
+        return 0;
+    }
+    case AST_LIKE: {
+        const char *fname = a->case_insensitive ? "ilike" : "like";
+        const kl_scalar_def *fn = func_find_scalar(fname);
+        if (!fn) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s is not available", fname);
+        ast_expr call = *a;
+        call.kind = AST_FUNC;
+        call.name = (char *)fname;
+        call.arg_names = NULL;
+        kl_expr *res;
+        TRY(bind_scalar_call(b, e, &call, fn, &res));
+        if (a->negated) return bind_not(b, a->loc, res, out);
+        *out = res;
+        return 0;
+    }
+    case AST_SUBQUERY:
+    case AST_EXISTS:
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "subqueries in expressions are not supported yet");
+    case AST_INTERVAL:
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "INTERVAL is not supported yet");
+    case AST_STRUCT:
+    case AST_LIST:
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "struct and list values are only allowed as table function options");
+    }
+    return kl_err_at(b->err, KILN_ERR_INTERNAL, a->loc, "unknown expression");
+}
+
+static int bind_expr(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    *out = NULL;
+    if (++b->depth > 2000) {
+        b->depth--;
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "expression is nested too deeply");
+    }
+    int rc = bind_expr_inner(b, e, a, out);
+    b->depth--;
+    if (rc) {
+        kl_err_set_offset(b->err, a->loc);
+        if (*out) {
+            expr_free(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
+}
+
+int bind_constant(const char *sql, ast_expr *a, kl_expr **out, kl_error *err) {
+    binder b = {0};
+    b.sql = sql;
+    b.err = err;
+    kl_arena_init(&b.arena, 4096);
+    env e = {NULL, NULL, "a constant expression"};
+    int rc = bind_expr(&b, &e, a, out);
+    if (!rc && (*out)->kind != EXPR_CONST) {
+        expr_free(*out);
+        *out = NULL;
+        rc = kl_err_at(err, KILN_ERR_BINDER, a->loc, "expected a constant expression");
+    }
+    kl_arena_free(&b.arena);
+    return rc;
+}
+
+/* ---- FROM --------------------------------------------------------------------------- */
+
+static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names, uint32_t *n_names);
+
+static const char *base_name(const char *path, char *buf, size_t cap) {
+    const char *s = strrchr(path, '/');
+    s = s ? s + 1 : path;
+    snprintf(buf, cap, "%s", s);
+    char *dot = strchr(buf, '.');
+    if (dot && dot != buf) *dot = '\0';
+    return buf;
+}
+
+static int const_text(binder *b, ast_expr *a, const char *opt, char **out) {
+    kl_expr *c;
+    TRY(bind_constant(b->sql, a, &c, b->err));
+    int rc = 0;
+    if (c->type != KILN_TYPE_VARCHAR || c->result.nulls[0])
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "option %s expects a string", opt);
+    else {
+        kl_str s = VEC_STR(&c->result)[0];
+        *out = kl_arena_strndup(&b->arena, s.ptr, s.len);
+        if (!*out) rc = bind_oom(b);
+    }
+    expr_free(c);
+    return rc;
+}
+
+static int const_bool(binder *b, ast_expr *a, const char *opt, bool *out) {
+    kl_expr *c;
+    TRY(bind_constant(b->sql, a, &c, b->err));
+    int rc = 0;
+    if (c->type == KILN_TYPE_BOOLEAN && !c->result.nulls[0]) *out = VEC_U8(&c->result)[0];
+    else if (c->type == KILN_TYPE_BIGINT && !c->result.nulls[0]) *out = VEC_I64(&c->result)[0] != 0;
+    else rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "option %s expects a boolean", opt);
+    expr_free(c);
+    return rc;
+}
+
+static int const_int(binder *b, ast_expr *a, const char *opt, int64_t *out) {
+    kl_expr *c;
+    TRY(bind_constant(b->sql, a, &c, b->err));
+    int rc = 0;
+    if (c->type == KILN_TYPE_BIGINT && !c->result.nulls[0]) *out = VEC_I64(&c->result)[0];
+    else rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "option %s expects an integer", opt);
+    expr_free(c);
+    return rc;
+}
+
+static char opt_char(const char *s) {
+    if (!strcmp(s, "\\t")) return '\t';
+    return s[0];
+}
+
+/* {'a': 'BIGINT', ...} -> overrides */
+static int struct_types(binder *b, ast_expr *a, const char *opt, kl_csv_column_override **out, uint32_t *n) {
+    if (a->kind != AST_STRUCT)
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "option %s expects a struct such as {'col': 'BIGINT'}", opt);
+    kl_csv_column_override *ov = kl_arena_calloc(&b->arena, (size_t)(a->n_args ? a->n_args : 1) * sizeof *ov);
+    if (!ov) return bind_oom(b);
+    for (int i = 0; i < a->n_args; i++) {
+        char *tname;
+        TRY(const_text(b, a->args[i], opt, &tname));
+        kl_type t = sql_type_from_name(tname);
+        if (t == KILN_TYPE__COUNT)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "Type \"%s\" does not exist", tname);
+        ov[i].name = a->arg_names && a->arg_names[i] ? a->arg_names[i] : "";
+        ov[i].type = t;
+    }
+    *out = ov;
+    *n = (uint32_t)a->n_args;
+    return 0;
+}
+
+static int plan_csv(binder *b, ast_table_ref *ref, const char *path, ast_expr **args, char **arg_names,
+                    int n_args, kl_op **out, scope *sc) {
+    kl_csv_options opts;
+    csv_options_init(&opts);
+    for (int i = 0; i < n_args; i++) {
+        const char *nm = arg_names ? arg_names[i] : NULL;
+        if (!nm) continue;
+        ast_expr *v = args[i];
+        char *s;
+        if (!strcasecmp(nm, "header")) {
+            bool h = true;
+            TRY(const_bool(b, v, nm, &h));
+            opts.header = h;
+        } else if (!strcasecmp(nm, "delim") || !strcasecmp(nm, "sep") || !strcasecmp(nm, "delimiter")) {
+            TRY(const_text(b, v, nm, &s));
+            opts.delim = opt_char(s);
+        } else if (!strcasecmp(nm, "quote")) {
+            TRY(const_text(b, v, nm, &s));
+            opts.quote = s[0];
+        } else if (!strcasecmp(nm, "escape")) {
+            TRY(const_text(b, v, nm, &s));
+            opts.escape = s[0];
+        } else if (!strcasecmp(nm, "nullstr") || !strcasecmp(nm, "null")) {
+            TRY(const_text(b, v, nm, &s));
+            opts.nullstr = s;
+        } else if (!strcasecmp(nm, "sample_size")) {
+            int64_t x = 0;
+            TRY(const_int(b, v, nm, &x));
+            opts.sample_size = x;
+        } else if (!strcasecmp(nm, "filename")) {
+            TRY(const_bool(b, v, nm, &opts.filename));
+        } else if (!strcasecmp(nm, "all_varchar")) {
+            TRY(const_bool(b, v, nm, &opts.all_varchar));
+        } else if (!strcasecmp(nm, "auto_detect")) {
+            bool ignored = true;
+            TRY(const_bool(b, v, nm, &ignored));
+        } else if (!strcasecmp(nm, "columns")) {
+            kl_csv_column_override *ov;
+            TRY(struct_types(b, v, nm, &ov, &opts.n_columns));
+            opts.columns = ov;
+        } else if (!strcasecmp(nm, "types") || !strcasecmp(nm, "dtypes") || !strcasecmp(nm, "column_types")) {
+            kl_csv_column_override *ov;
+            TRY(struct_types(b, v, nm, &ov, &opts.n_types));
+            opts.types = ov;
+        } else {
+            return kl_err_at(b->err, KILN_ERR_BINDER, v->loc,
+                             "Invalid named parameter \"%s\" for read_csv. Known: header, delim, quote, "
+                             "escape, nullstr, sample_size, columns, types, filename, all_varchar",
+                             nm);
+        }
+    }
+    kl_csv *rd;
+    int rc = csv_open(path, &opts, &rd, b->err);
+    if (rc) {
+        kl_err_set_offset(b->err, ref->loc);
+        return rc;
+    }
+    uint32_t n = csv_column_count(rd);
+    char **names = kl_calloc(n ? n : 1, sizeof(char *));
+    kl_type *types = kl_calloc(n ? n : 1, sizeof(kl_type));
+    if (!names || !types) {
+        kl_free(names);
+        kl_free(types);
+        csv_close(rd);
+        return bind_oom(b);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        names[i] = (char *)csv_column_name(rd, i);
+        types[i] = csv_column_type(rd, i);
+    }
+    char stem[256];
+    rc = scope_init(b, sc, n, names, types, ref->alias ? ref->alias : base_name(path, stem, sizeof stem));
+    kl_free(names);
+    kl_free(types);
+    if (rc) {
+        csv_close(rd);
+        return rc;
+    }
+    sc->csv = rd;
+    *out = op_scan_csv(rd);
+    if (!*out) {
+        scope_free(sc);
+        return bind_oom(b);
+    }
+    return 0;
+}
+
+static ast_cte *find_cte(binder *b, const char *name) {
+    for (cte_frame *f = b->ctes; f; f = f->outer)
+        for (int i = 0; i < f->n_ctes; i++)
+            if (!strcasecmp(f->ctes[i].name, name)) return &f->ctes[i];
+    return NULL;
+}
+
+static int apply_column_aliases(binder *b, ast_table_ref *ref, scope *sc) {
+    if (ref->n_column_aliases > (int)sc->n)
+        return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "table \"%s\" has %u columns available but %d columns specified",
+                         ref->alias ? ref->alias : "?", sc->n, ref->n_column_aliases);
+    for (int i = 0; i < ref->n_column_aliases; i++) {
+        char *nm = kl_strdup(ref->column_aliases[i]);
+        if (!nm) return bind_oom(b);
+        kl_free(sc->cols[i].name);
+        sc->cols[i].name = nm;
+    }
+    return 0;
+}
+
+static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
+    memset(sc, 0, sizeof *sc);
+    switch (ref->kind) {
+    case AST_TABLE_NAME: {
+        ast_cte *cte = find_cte(b, ref->name);
+        if (cte) {
+            char **names;
+            uint32_t n;
+            TRY(plan_select(b, cte->query, out, &names, &n));
+            int rc = scope_init(b, sc, n, names, (*out)->types, ref->alias ? ref->alias : ref->name);
+            names_free(names, n);
+            if (!rc) rc = apply_column_aliases(b, ref, sc);
+            if (rc) {
+                op_free(*out);
+                *out = NULL;
+                scope_free(sc);
+            }
+            return rc;
+        }
+        kl_table *t = catalog_find(b->cat, ref->name);
+        if (!t) {
+            const char *ext = strrchr(ref->name, '.');
+            KL_UNUSED(ext);
+            return kl_err_at(b->err, KILN_ERR_CATALOG, ref->loc, "Table with name %s does not exist!", ref->name);
+        }
+        TRY(scope_init(b, sc, t->n_cols, t->col_names, t->types, ref->alias ? ref->alias : t->name));
+        *out = op_scan_table(t);
+        if (!*out) {
+            scope_free(sc);
+            return bind_oom(b);
+        }
+        if (apply_column_aliases(b, ref, sc)) {
+            op_free(*out);
+            *out = NULL;
+            scope_free(sc);
+            return b->err->code;
+        }
+        return 0;
+    }
+    case AST_TABLE_FILE: {
+        const char *p = ref->path;
+        size_t len = strlen(p);
+        if ((len > 5 && !strcasecmp(p + len - 5, ".json")) || (len > 6 && !strcasecmp(p + len - 6, ".jsonl")) ||
+            (len > 7 && !strcasecmp(p + len - 7, ".ndjson")))
+            return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "reading JSON files is not supported yet");
+        return plan_csv(b, ref, p, NULL, NULL, 0, out, sc);
+    }
+    case AST_TABLE_FUNC: {
+        if (!strcasecmp(ref->name, "read_csv") || !strcasecmp(ref->name, "read_csv_auto")) {
+            if (ref->n_args < 1 || (ref->arg_names && ref->arg_names[0]))
+                return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "read_csv needs a file path as its first argument");
+            char *path;
+            TRY(const_text(b, ref->args[0], "path", &path));
+            return plan_csv(b, ref, path, ref->args, ref->arg_names, ref->n_args, out, sc);
+        }
+        return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "Table Function with name %s does not exist!", ref->name);
+    }
+    case AST_TABLE_SUBQUERY: {
+        char **names;
+        uint32_t n;
+        TRY(plan_select(b, ref->subquery, out, &names, &n));
+        int rc = scope_init(b, sc, n, names, (*out)->types, ref->alias ? ref->alias : "unnamed_subquery");
+        names_free(names, n);
+        if (!rc) rc = apply_column_aliases(b, ref, sc);
+        if (rc) {
+            op_free(*out);
+            *out = NULL;
+            scope_free(sc);
+        }
+        return rc;
+    }
+    case AST_TABLE_JOIN:
+        return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "JOIN is not supported yet");
+    }
+    return kl_err_at(b->err, KILN_ERR_INTERNAL, ref->loc, "unknown FROM item");
+}
+
+/* ---- SELECT ------------------------------------------------------------------------- */
+
+typedef struct item_list {
+    ast_expr **asts; /* per output column */
+    char **names;
+    uint32_t n, cap;
+} item_list;
+
+static int items_push(binder *b, item_list *l, ast_expr *a, char *name) {
+    if (!name) return bind_oom(b);
+    if (l->n == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 16;
+        ast_expr **na = kl_realloc(l->asts, cap * sizeof *na);
+        if (!na) return kl_free(name), bind_oom(b);
+        l->asts = na;
+        char **nn = kl_realloc(l->names, cap * sizeof *nn);
+        if (!nn) return kl_free(name), bind_oom(b);
+        l->names = nn;
+        l->cap = cap;
+    }
+    l->asts[l->n] = a;
+    l->names[l->n++] = name;
+    return 0;
+}
+
+static void items_free(item_list *l) {
+    for (uint32_t i = 0; i < l->n; i++) kl_free(l->names[i]);
+    kl_free(l->names);
+    kl_free(l->asts);
+}
+
+/* Expand * and t.* into synthetic column references; collect output names. */
+static int expand_items(binder *b, ast_select *sel, scope *sc, item_list *items) {
+    for (int i = 0; i < sel->n_items; i++) {
+        ast_select_item *it = &sel->items[i];
+        ast_expr *a = it->expr;
+        if (a->kind == AST_STAR) {
+            bool any = false;
+            for (uint32_t c = 0; sc && c < sc->n; c++) {
+                if (a->table && !str_eq_ci(a->table, sc->cols[c].table)) continue;
+                ast_expr *col = kl_arena_calloc(&b->arena, sizeof *col);
+                if (!col) return bind_oom(b);
+                col->kind = AST_COLUMN;
+                col->loc = a->loc;
+                col->end = a->end;
+                col->name = sc->cols[c].name;
+                col->table = sc->cols[c].table;
+                TRY(items_push(b, items, col, kl_strdup(sc->cols[c].name)));
+                any = true;
+            }
+            if (!any) {
+                if (a->table) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Referenced table \"%s\" not found!", a->table);
+                return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "SELECT * with no tables specified is not valid");
+            }
+            continue;
+        }
+        char *name;
+        if (it->alias) name = kl_strdup(it->alias);
+        else if (a->kind == AST_COLUMN) {
+            name = NULL;
+            for (uint32_t c = 0; sc && c < sc->n; c++)
+                if (!strcasecmp(sc->cols[c].name, a->name) && (!a->table || str_eq_ci(a->table, sc->cols[c].table))) {
+                    name = kl_strdup(sc->cols[c].name);
+                    break;
+                }
+            if (!name) name = kl_strdup(a->name);
+        } else name = ast_text(b, a);
+        TRY(items_push(b, items, a, name));
+    }
+    return 0;
+}
+
+static int limit_value(binder *b, ast_expr *a, const char *what, int64_t *out) {
+    kl_expr *c;
+    TRY(bind_constant(b->sql, a, &c, b->err));
+    int rc = 0;
+    if (c->type == KILN_TYPE_DOUBLE && !c->result.nulls[0]) {
+        double d = VEC_F64(&c->result)[0];
+        if (d >= 0 && d < 9.2e18 && d == (double)(int64_t)d) *out = (int64_t)d;
+        else rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s must be a non-negative integer", what);
+    } else if (c->type == KILN_TYPE_BIGINT && !c->result.nulls[0] && VEC_I64(&c->result)[0] >= 0) {
+        *out = VEC_I64(&c->result)[0];
+    } else if (c->result.nulls[0]) {
+        *out = -1; /* LIMIT NULL = no limit */
+    } else {
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s must be a non-negative integer", what);
+    }
+    expr_free(c);
+    return rc;
+}
+
+static void free_exprs(kl_expr **xs, uint32_t n) {
+    if (!xs) return;
+    for (uint32_t i = 0; i < n; i++) expr_free(xs[i]);
+    kl_free(xs);
+}
+
+static int plan_values(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_names) {
+    uint32_t nr = (uint32_t)sel->n_values_rows, nc = (uint32_t)sel->n_values_cols;
+    env e = {NULL, NULL, "VALUES"};
+    kl_expr ***rows = kl_calloc(nr ? nr : 1, sizeof(kl_expr **));
+    kl_type *types = kl_calloc(nc ? nc : 1, sizeof(kl_type));
+    char **names = kl_calloc(nc ? nc : 1, sizeof(char *));
+    int rc = (!rows || !types || !names) ? bind_oom(b) : 0;
+    uint32_t built = 0;
+    for (uint32_t r = 0; r < nr && !rc; r++, built++) {
+        rows[r] = kl_calloc(nc ? nc : 1, sizeof(kl_expr *));
+        if (!rows[r]) {
+            rc = bind_oom(b);
+            break;
+        }
+        for (uint32_t c = 0; c < nc && !rc; c++) {
+            rc = bind_expr(b, &e, sel->values[r][c], &rows[r][c]);
+            if (!rc && !unify_types(types[c], rows[r][c]->type, &types[c]))
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->values[r][c]->loc,
+                               "VALUES column %u mixes types %s and %s", c + 1, kiln_type_name(types[c]),
+                               kiln_type_name(rows[r][c]->type));
+        }
+    }
+    for (uint32_t r = 0; r < nr && !rc; r++)
+        for (uint32_t c = 0; c < nc && !rc; c++) rc = add_cast(b, &rows[r][c], types[c], sel->values[r][c]->loc, false);
+    for (uint32_t c = 0; c < nc && !rc; c++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "col%u", c);
+        names[c] = kl_strdup(buf);
+        if (!names[c]) rc = bind_oom(b);
+    }
+    if (!rc) {
+        *out = op_values(rows, nr, nc, types);
+        if (!*out) {
+            rc = bind_oom(b);
+            rows = NULL; /* freed by op_values */
+        }
+    }
+    if (rc) {
+        if (rows) {
+            for (uint32_t r = 0; r < built; r++) {
+                if (!rows[r]) continue;
+                for (uint32_t c = 0; c < nc; c++) expr_free(rows[r][c]);
+                kl_free(rows[r]);
+            }
+            kl_free(rows);
+        }
+        names_free(names, nc);
+        kl_free(types);
+        return rc;
+    }
+    kl_free(types);
+    *names_out = names;
+    *n_names = nc;
+    return 0;
+}
+
+static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_out) {
+    *out = NULL;
+    if (++b->depth > 200) {
+        b->depth--;
+        return kl_err_at(b->err, KILN_ERR_BINDER, sel->loc, "query is nested too deeply");
+    }
+    cte_frame frame = {sel->ctes, sel->n_ctes, b->ctes};
+    if (sel->n_ctes) b->ctes = &frame;
+    int rc = 0;
+    kl_op *op = NULL;
+    scope sc = {0};
+    item_list items = {0};
+    agg_env ag = {0};
+    kl_expr **projs = NULL;
+    uint32_t n_proj = 0;
+    kl_expr **keys = NULL;
+    kl_expr **sort_keys = NULL;
+    uint32_t n_sort_keys = 0;
+    bool *desc = NULL, *nfirst = NULL;
+    int *order_col = NULL;
+
+    if (sel->setop != AST_SETOP_NONE) {
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->loc, "UNION, EXCEPT and INTERSECT are not supported yet");
+        goto done;
+    }
+    if (sel->values) {
+        rc = plan_values(b, sel, &op, names_out, n_out);
+        goto done_values;
+    }
+    if (sel->qualify) {
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->qualify->loc, "QUALIFY is not supported yet");
+        goto done;
+    }
+
+    /* 1. FROM */
+    if (sel->from) {
+        if ((rc = plan_from(b, sel->from, &op, &sc))) goto done;
+    } else {
+        op = op_dual();
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+
+    /* 2. WHERE */
+    if (sel->where) {
+        env e = {&sc, NULL, "WHERE"};
+        kl_expr *pred;
+        if ((rc = bind_expr(b, &e, sel->where, &pred))) goto done;
+        if ((rc = require_bool(b, &pred, sel->where->loc, "WHERE clause"))) goto done;
+        op = op_filter(op, pred);
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+
+    if ((rc = expand_items(b, sel, &sc, &items))) goto done;
+
+    /* 3. aggregation? */
+    bool aggregate = sel->n_group_by > 0 || sel->group_by_all || sel->having;
+    for (uint32_t i = 0; i < items.n && !aggregate; i++) aggregate = ast_has_agg(items.asts[i]);
+    for (int i = 0; i < sel->n_order_by && !aggregate; i++) aggregate = ast_has_agg(sel->order_by[i].expr);
+
+    env item_env = {&sc, NULL, "the select list"};
+    if (aggregate) {
+        /* resolve GROUP BY items */
+        uint32_t ng = 0;
+        ast_expr **gasts = kl_arena_calloc(&b->arena, (items.n + (uint32_t)sel->n_group_by + 1) * sizeof(ast_expr *));
+        if (!gasts) {
+            rc = bind_oom(b);
+            goto done;
+        }
+        if (sel->group_by_all) {
+            for (uint32_t i = 0; i < items.n; i++)
+                if (!ast_has_agg(items.asts[i])) gasts[ng++] = items.asts[i];
+        }
+        for (int g = 0; g < sel->n_group_by; g++) {
+            ast_expr *ga = sel->group_by[g];
+            if (ga->kind == AST_CONST && ga->lit_type == KILN_TYPE_BIGINT) {
+                if (ga->ival < 1 || ga->ival > (int64_t)items.n) {
+                    rc = kl_err_at(b->err, KILN_ERR_BINDER, ga->loc, "GROUP BY term out of range - should be between 1 and %u", items.n);
+                    goto done;
+                }
+                ga = items.asts[ga->ival - 1];
+                if (ast_has_agg(ga)) {
+                    rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->group_by[g]->loc, "GROUP BY clause cannot contain aggregates!");
+                    goto done;
+                }
+            } else if (ga->kind == AST_COLUMN && !ga->table) {
+                /* a select alias, if no input column has that name */
+                bool is_input = false;
+                for (uint32_t c = 0; c < sc.n; c++) is_input |= !strcasecmp(sc.cols[c].name, ga->name);
+                if (!is_input)
+                    for (int i = 0; i < sel->n_items; i++)
+                        if (sel->items[i].alias && !strcasecmp(sel->items[i].alias, ga->name)) {
+                            ga = sel->items[i].expr;
+                            break;
+                        }
+            }
+            gasts[ng++] = ga;
+        }
+        ag.group_asts = gasts;
+        ag.n_keys = ng;
+        ag.key_types = kl_arena_calloc(&b->arena, (ng ? ng : 1) * sizeof(kl_type));
+        keys = kl_calloc(ng ? ng : 1, sizeof(kl_expr *));
+        if (!ag.key_types || !keys) {
+            rc = bind_oom(b);
+            goto done;
+        }
+        env ge = {&sc, NULL, "GROUP BY"};
+        for (uint32_t k = 0; k < ng; k++) {
+            if ((rc = bind_expr(b, &ge, gasts[k], &keys[k]))) goto done;
+            ag.key_types[k] = keys[k]->type;
+        }
+        item_env.agg = &ag;
+    }
+
+    /* 4. select list, HAVING, ORDER BY */
+    uint32_t n_order = (uint32_t)sel->n_order_by;
+    projs = kl_calloc(items.n + n_order + 1, sizeof(kl_expr *));
+    order_col = kl_calloc(n_order + 1, sizeof(int));
+    if (!projs || !order_col) {
+        rc = bind_oom(b);
+        goto done;
+    }
+    for (uint32_t i = 0; i < items.n; i++) {
+        if ((rc = bind_expr(b, &item_env, items.asts[i], &projs[i]))) goto done;
+        n_proj++;
+    }
+    kl_expr *having = NULL;
+    if (sel->having) {
+        env he = item_env;
+        he.clause = "HAVING";
+        if ((rc = bind_expr(b, &he, sel->having, &having))) goto done;
+        if ((rc = require_bool(b, &having, sel->having->loc, "HAVING clause"))) goto done;
+    }
+    for (uint32_t o = 0; o < n_order; o++) {
+        ast_expr *oa = sel->order_by[o].expr;
+        order_col[o] = -1;
+        if (oa->kind == AST_CONST && oa->lit_type == KILN_TYPE_BIGINT) {
+            if (oa->ival < 1 || oa->ival > (int64_t)items.n) {
+                expr_free(having);
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, oa->loc, "ORDER term out of range - should be between 1 and %u", items.n);
+                goto done;
+            }
+            order_col[o] = (int)oa->ival - 1;
+            continue;
+        }
+        if (oa->kind == AST_COLUMN && !oa->table) {
+            for (int i = 0; i < sel->n_items; i++)
+                if (sel->items[i].alias && !strcasecmp(sel->items[i].alias, oa->name)) {
+                    /* position of item i among expanded items: count stars before it */
+                    uint32_t pos = 0;
+                    for (uint32_t k = 0; k < items.n; k++)
+                        if (items.asts[k] == sel->items[i].expr) pos = k;
+                    order_col[o] = (int)pos;
+                    break;
+                }
+            if (order_col[o] >= 0) continue;
+        }
+        for (uint32_t i = 0; i < items.n; i++)
+            if (ast_equal(items.asts[i], oa)) {
+                order_col[o] = (int)i;
+                break;
+            }
+        if (order_col[o] >= 0) continue;
+        if (sel->distinct) {
+            expr_free(having);
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, oa->loc, "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+            goto done;
+        }
+        env oe = item_env;
+        oe.clause = "ORDER BY";
+        if ((rc = bind_expr(b, &oe, oa, &projs[n_proj]))) {
+            expr_free(having);
+            goto done;
+        }
+        order_col[o] = (int)n_proj++;
+    }
+
+    if (aggregate) {
+        op = op_hash_agg(op, keys, ag.n_keys, ag.aggs, ag.n_aggs);
+        keys = NULL;
+        ag.aggs = NULL;
+        ag.n_aggs = 0;
+        if (!op) {
+            expr_free(having);
+            rc = bind_oom(b);
+            goto done;
+        }
+        if (having) {
+            op = op_filter(op, having);
+            if (!op) {
+                rc = bind_oom(b);
+                goto done;
+            }
+        }
+    }
+    op = op_project(op, projs, n_proj);
+    projs = NULL;
+    if (!op) {
+        rc = bind_oom(b);
+        goto done;
+    }
+    if (sel->distinct) {
+        op = op_distinct(op);
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+    if (n_order) {
+        sort_keys = kl_calloc(n_order, sizeof(kl_expr *));
+        n_sort_keys = n_order;
+        desc = kl_calloc(n_order, sizeof(bool));
+        nfirst = kl_calloc(n_order, sizeof(bool));
+        if (!sort_keys || !desc || !nfirst) {
+            rc = bind_oom(b);
+            goto done;
+        }
+        for (uint32_t o = 0; o < n_order; o++) {
+            uint32_t c = (uint32_t)order_col[o];
+            sort_keys[o] = expr_new_column(c, op->types[c]);
+            if (!sort_keys[o]) {
+                rc = bind_oom(b);
+                goto done;
+            }
+            desc[o] = sel->order_by[o].desc;
+            /* DuckDB default: NULLS LAST for both directions */
+            nfirst[o] = sel->order_by[o].nulls_first == 1;
+        }
+        op = op_sort(op, sort_keys, desc, nfirst, n_order);
+        sort_keys = NULL;
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+    if (sel->limit || sel->offset) {
+        int64_t lim = -1, off = 0;
+        if (sel->limit && (rc = limit_value(b, sel->limit, "LIMIT", &lim))) goto done;
+        if (sel->offset && (rc = limit_value(b, sel->offset, "OFFSET", &off))) goto done;
+        if (off < 0) off = 0;
+        op = op_limit(op, lim, off);
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+    if (n_proj > items.n) {
+        /* drop hidden ORDER BY columns */
+        kl_expr **fin = kl_calloc(items.n ? items.n : 1, sizeof(kl_expr *));
+        if (!fin) {
+            rc = bind_oom(b);
+            goto done;
+        }
+        for (uint32_t i = 0; i < items.n; i++) {
+            fin[i] = expr_new_column(i, op->types[i]);
+            if (!fin[i]) {
+                free_exprs(fin, i);
+                rc = bind_oom(b);
+                goto done;
+            }
+        }
+        op = op_project(op, fin, items.n);
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+    /* CSV projection pushdown: convert only the columns the query referenced */
+    if (sc.csv) csv_set_projection(sc.csv, sc.used);
+    *names_out = items.names;
+    *n_out = items.n;
+    items.names = NULL;
+    items.n = 0;
+done:
+    if (rc) {
+        op_free(op);
+        op = NULL;
+    }
+    free_exprs(projs, n_proj);
+    free_exprs(keys, ag.n_keys);
+    free_exprs(sort_keys, n_sort_keys);
+    if (ag.aggs) {
+        for (uint32_t a = 0; a < ag.n_aggs; a++) agg_call_clear(&ag.aggs[a]);
+        kl_free(ag.aggs);
+    }
+    kl_free(ag.agg_asts);
+    kl_free(desc);
+    kl_free(nfirst);
+    kl_free(order_col);
+    items_free(&items);
+    scope_free(&sc);
+done_values:
+    if (sel->n_ctes) b->ctes = frame.outer;
+    b->depth--;
+    *out = op;
+    return rc;
+}
+
+int bind_select(kl_catalog *cat, const char *sql, ast_select *sel, kl_op **out, char ***names,
+                kl_error *err) {
+    binder b = {0};
+    b.cat = cat;
+    b.sql = sql;
+    b.err = err;
+    kl_arena_init(&b.arena, 8192);
+    uint32_t n = 0;
+    int rc = plan_select(&b, sel, out, names, &n);
+    kl_arena_free(&b.arena);
+    return rc;
+}

@@ -1,0 +1,506 @@
+/*
+ * textconv.c — text <-> typed value conversions: the hot path of the CSV reader (type
+ * inference and parsing), CAST, and every printer.
+ *
+ * API (see textconv.h): kl_parse_int64 / kl_parse_double / kl_parse_bool / kl_parse_date /
+ * kl_parse_timestamp take (ptr, len) without a NUL terminator and never read past ptr+len;
+ * kl_format_* append text to a caller buffer and return the byte count;
+ * kl_days_from_civil / kl_civil_from_days convert between calendar dates and day numbers.
+ *
+ * Algorithms:
+ *  - Doubles: the syntax is validated here (strtod alone would accept hex floats and
+ *    "nan(...)"). A decimal with at most 15 significant digits and a decimal exponent of
+ *    magnitude <= 22 is exact as mantissa * 10^e or mantissa / 10^e, because both operands
+ *    are exactly representable and IEEE multiplication/division round once (Clinger's fast
+ *    path). Everything else goes to strtod_l() with the "C" locale on a NUL-terminated stack
+ *    copy, so the result is always bit-identical to strtod. Overflow to infinity is rejected.
+ *  - Double printing: the shortest of %.15e/%.16e/%.17e that reads back identically, then
+ *    laid out like DuckDB prints: fixed notation for decimal exponents -4..15 (whole values
+ *    keep ".0"), otherwise "d.ddde+XX".
+ *  - Dates: Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
+ *
+ * Bounds: no allocation except a kl_malloc'ed copy for numbers longer than 256 bytes going to
+ * strtod; no locale dependence; every parser rejects trailing junk.
+ */
+#include "util/textconv.h"
+
+#include "util/kl.h"
+
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static inline bool tc_is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+static inline bool tc_is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline char tc_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
+
+/* Trim ASCII spaces on both sides of [*p, *p + *len). */
+static void tc_trim(const char **p, size_t *len) {
+    const char *s = *p, *e = *p + *len;
+    while (s < e && tc_is_space(*s)) s++;
+    while (e > s && tc_is_space(e[-1])) e--;
+    *p = s;
+    *len = (size_t)(e - s);
+}
+
+static bool tc_ieq(const char *p, size_t len, const char *word) {
+    size_t n = strlen(word);
+    if (len != n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (tc_lower(p[i]) != word[i]) return false;
+    return true;
+}
+
+/* ---- integers ------------------------------------------------------------------------ */
+
+bool kl_parse_int64(const char *p, size_t len, int64_t *out) {
+    tc_trim(&p, &len);
+    if (len == 0) return false;
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '+' || p[0] == '-') {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    if (i == len) return false;
+    /* Accumulate as a negative number so INT64_MIN is representable. */
+    int64_t acc = 0;
+    for (; i < len; i++) {
+        char c = p[i];
+        if (!tc_is_digit(c)) return false;
+        int d = c - '0';
+        if (acc < (INT64_MIN + d) / 10) return false;
+        acc = acc * 10 - d;
+    }
+    if (!neg) {
+        if (acc == INT64_MIN) return false;
+        acc = -acc;
+    }
+    *out = acc;
+    return true;
+}
+
+size_t kl_format_int64(int64_t v, char *buf) {
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + (u % 10));
+        u /= 10;
+    } while (u);
+    size_t w = 0;
+    if (v < 0) buf[w++] = '-';
+    while (n) buf[w++] = tmp[--n];
+    return w;
+}
+
+/* ---- doubles ------------------------------------------------------------------------- */
+
+static const double tc_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The "C" locale for strtod_l, created once (benign race: newlocale is idempotent and a
+ * second copy would only leak a few bytes, so use an atomic compare-exchange). */
+static locale_t tc_c_locale(void) {
+    static locale_t loc = (locale_t)0;
+    locale_t cur = __atomic_load_n(&loc, __ATOMIC_ACQUIRE);
+    if (cur) return cur;
+    locale_t fresh = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t expected = (locale_t)0;
+    if (!__atomic_compare_exchange_n(&loc, &expected, fresh, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        freelocale(fresh);
+        return expected;
+    }
+    return fresh;
+}
+
+static bool tc_strtod(const char *p, size_t len, double *out) {
+    char stack[257];
+    char *copy = stack;
+    if (len >= sizeof stack) {
+        copy = kl_malloc(len + 1);
+        if (!copy) return false;
+    }
+    memcpy(copy, p, len);
+    copy[len] = '\0';
+    locale_t loc = tc_c_locale();
+    double v = loc ? strtod_l(copy, NULL, loc) : strtod(copy, NULL);
+    if (copy != stack) kl_free(copy);
+    if (isinf(v)) return false; /* out of range */
+    *out = v;
+    return true;
+}
+
+bool kl_parse_double(const char *p, size_t len, double *out) {
+    tc_trim(&p, &len);
+    if (len == 0) return false;
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '+' || p[0] == '-') {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    if (i < len && !tc_is_digit(p[i]) && p[i] != '.') {
+        const char *w = p + i;
+        size_t wl = len - i;
+        if (tc_ieq(w, wl, "inf") || tc_ieq(w, wl, "infinity")) {
+            *out = neg ? -INFINITY : INFINITY;
+            return true;
+        }
+        if (tc_ieq(w, wl, "nan")) {
+            *out = neg ? -NAN : NAN;
+            return true;
+        }
+        return false;
+    }
+    uint64_t mant = 0;
+    int sig = 0;           /* significant digits accumulated into mant */
+    bool dropped = false;  /* a non-zero digit did not fit into mant */
+    long exp10 = 0;        /* decimal exponent adjustment from digits */
+    size_t n_digits = 0;
+    for (; i < len && tc_is_digit(p[i]); i++, n_digits++) {
+        int d = p[i] - '0';
+        if (sig < 19) {
+            mant = mant * 10 + (uint64_t)d;
+            if (mant) sig++;
+        } else {
+            exp10++;
+            if (d) dropped = true;
+        }
+    }
+    if (i < len && p[i] == '.') {
+        i++;
+        for (; i < len && tc_is_digit(p[i]); i++, n_digits++) {
+            int d = p[i] - '0';
+            if (sig < 19) {
+                mant = mant * 10 + (uint64_t)d;
+                if (mant) sig++;
+                exp10--;
+            } else if (d) {
+                dropped = true;
+            }
+        }
+    }
+    if (n_digits == 0) return false;
+    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        bool eneg = false;
+        if (i < len && (p[i] == '+' || p[i] == '-')) {
+            eneg = p[i] == '-';
+            i++;
+        }
+        if (i == len || !tc_is_digit(p[i])) return false;
+        long e = 0;
+        for (; i < len && tc_is_digit(p[i]); i++)
+            if (e < 100000) e = e * 10 + (p[i] - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (i != len) return false;
+    if (mant == 0 && !dropped) {
+        *out = neg ? -0.0 : 0.0;
+        return true;
+    }
+    if (!dropped && sig <= 15 && exp10 >= -22 && exp10 <= 22) {
+        double v = (double)mant;
+        v = exp10 < 0 ? v / tc_pow10[-exp10] : v * tc_pow10[exp10];
+        *out = neg ? -v : v;
+        return true;
+    }
+    return tc_strtod(p, len, out);
+}
+
+/* Append the decimal exponent the way printf does ("e+16", "e-07"). */
+static size_t tc_put_exp(char *buf, int e) {
+    size_t w = 0;
+    buf[w++] = 'e';
+    buf[w++] = e < 0 ? '-' : '+';
+    unsigned u = (unsigned)(e < 0 ? -e : e);
+    if (u >= 100) {
+        buf[w++] = (char)('0' + u / 100);
+        u %= 100;
+        buf[w++] = (char)('0' + u / 10);
+    } else {
+        buf[w++] = (char)('0' + u / 10);
+    }
+    buf[w++] = (char)('0' + u % 10);
+    return w;
+}
+
+size_t kl_format_double(double v, char *buf) {
+    if (isnan(v)) {
+        memcpy(buf, "nan", 3);
+        return 3;
+    }
+    if (isinf(v)) {
+        if (v < 0) {
+            memcpy(buf, "-inf", 4);
+            return 4;
+        }
+        memcpy(buf, "inf", 3);
+        return 3;
+    }
+    if (v == 0) {
+        if (signbit(v)) {
+            memcpy(buf, "-0.0", 4);
+            return 4;
+        }
+        memcpy(buf, "0.0", 3);
+        return 3;
+    }
+    char tmp[40];
+    /* 15 digits always survive a decimal->double->decimal trip for normal doubles, so when
+     * %.15e round-trips, stripping its trailing zeros gives the shortest form. Subnormals
+     * carry fewer bits: search from one digit up. */
+    for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        double back;
+        if (prec == 17 || (kl_parse_double(tmp, strlen(tmp), &back) && back == v)) break;
+    }
+    /* tmp = [-]d.ddde[+-]xx: collect digits and exponent. */
+    char digits[20];
+    int nd = 0, e = 0;
+    const char *s = tmp;
+    bool neg = false;
+    if (*s == '-') {
+        neg = true;
+        s++;
+    }
+    for (; *s && *s != 'e'; s++)
+        if (tc_is_digit(*s)) digits[nd++] = *s;
+    if (*s == 'e') e = atoi(s + 1);
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    size_t w = 0;
+    if (neg) buf[w++] = '-';
+    if (e >= -4 && e <= 15) {
+        if (e >= 0) {
+            for (int k = 0; k <= e; k++) buf[w++] = k < nd ? digits[k] : '0';
+            buf[w++] = '.';
+            if (nd > e + 1) {
+                for (int k = e + 1; k < nd; k++) buf[w++] = digits[k];
+            } else {
+                buf[w++] = '0';
+            }
+        } else {
+            buf[w++] = '0';
+            buf[w++] = '.';
+            for (int k = 0; k < -e - 1; k++) buf[w++] = '0';
+            for (int k = 0; k < nd; k++) buf[w++] = digits[k];
+        }
+    } else {
+        buf[w++] = digits[0];
+        if (nd > 1) {
+            buf[w++] = '.';
+            for (int k = 1; k < nd; k++) buf[w++] = digits[k];
+        }
+        w += tc_put_exp(buf + w, e);
+    }
+    return w;
+}
+
+/* ---- booleans ------------------------------------------------------------------------ */
+
+bool kl_parse_bool(const char *p, size_t len, bool *out) {
+    tc_trim(&p, &len);
+    if (tc_ieq(p, len, "true") || tc_ieq(p, len, "t") || tc_ieq(p, len, "yes") ||
+        tc_ieq(p, len, "y") || tc_ieq(p, len, "1")) {
+        *out = true;
+        return true;
+    }
+    if (tc_ieq(p, len, "false") || tc_ieq(p, len, "f") || tc_ieq(p, len, "no") ||
+        tc_ieq(p, len, "n") || tc_ieq(p, len, "0")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* ---- dates and timestamps ------------------------------------------------------------ */
+
+int32_t kl_days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (int64_t)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (int64_t)d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+void kl_civil_from_days(int32_t days, int64_t *y, unsigned *m, unsigned *d) {
+    int64_t z = (int64_t)days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yy + (*m <= 2);
+}
+
+static bool tc_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static unsigned tc_month_days(int64_t y, unsigned m) {
+    static const unsigned md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && tc_leap(y) ? 29 : md[m - 1];
+}
+
+/* Read 1..max digits at p[*i]; false if none. */
+static bool tc_digits(const char *p, size_t len, size_t *i, int min, int max, unsigned *out) {
+    unsigned v = 0;
+    int n = 0;
+    while (*i < len && n < max && tc_is_digit(p[*i])) {
+        v = v * 10 + (unsigned)(p[*i] - '0');
+        (*i)++;
+        n++;
+    }
+    if (n < min) return false;
+    *out = v;
+    return true;
+}
+
+/* Parse YYYY-MM-DD at the start of p; *i is advanced past it. */
+static bool tc_date_prefix(const char *p, size_t len, size_t *i, int32_t *out) {
+    unsigned y, m, d;
+    if (!tc_digits(p, len, i, 4, 4, &y)) return false;
+    if (*i < len && tc_is_digit(p[*i])) return false;
+    if (*i >= len || p[*i] != '-') return false;
+    (*i)++;
+    if (!tc_digits(p, len, i, 1, 2, &m)) return false;
+    if (*i >= len || p[*i] != '-') return false;
+    (*i)++;
+    if (!tc_digits(p, len, i, 1, 2, &d)) return false;
+    if (m < 1 || m > 12 || d < 1 || d > tc_month_days(y, m)) return false;
+    *out = kl_days_from_civil(y, m, d);
+    return true;
+}
+
+bool kl_parse_date(const char *p, size_t len, int32_t *out) {
+    tc_trim(&p, &len);
+    size_t i = 0;
+    int32_t days;
+    if (!tc_date_prefix(p, len, &i, &days) || i != len) return false;
+    *out = days;
+    return true;
+}
+
+#define TC_US_PER_SEC INT64_C(1000000)
+#define TC_US_PER_DAY INT64_C(86400000000)
+
+bool kl_parse_timestamp(const char *p, size_t len, int64_t *out) {
+    tc_trim(&p, &len);
+    size_t i = 0;
+    int32_t days;
+    if (!tc_date_prefix(p, len, &i, &days)) return false;
+    int64_t us = (int64_t)days * TC_US_PER_DAY;
+    if (i == len) {
+        *out = us;
+        return true;
+    }
+    if (p[i] != ' ' && p[i] != 'T') return false;
+    i++;
+    unsigned hh, mi, ss = 0;
+    if (!tc_digits(p, len, &i, 1, 2, &hh)) return false;
+    if (i >= len || p[i] != ':') return false;
+    i++;
+    if (!tc_digits(p, len, &i, 2, 2, &mi)) return false;
+    int64_t frac = 0;
+    if (i < len && p[i] == ':') {
+        i++;
+        if (!tc_digits(p, len, &i, 2, 2, &ss)) return false;
+        if (i < len && p[i] == '.') {
+            i++;
+            int n = 0;
+            size_t start = i;
+            /* Up to 6 digits count (microseconds); further digits are truncated. */
+            for (; i < len && tc_is_digit(p[i]); i++, n++)
+                if (n < 6) frac = frac * 10 + (p[i] - '0');
+            if (i == start) return false;
+            for (; n < 6; n++) frac *= 10;
+        }
+    }
+    if (hh > 23 || mi > 59 || ss > 59) return false;
+    us += ((int64_t)hh * 3600 + mi * 60 + ss) * TC_US_PER_SEC + frac;
+    while (i < len && p[i] == ' ') i++;
+    if (i < len) {
+        if (p[i] == 'Z' || p[i] == 'z') {
+            i++;
+        } else if (p[i] == '+' || p[i] == '-') {
+            bool neg = p[i] == '-';
+            i++;
+            unsigned oh, om = 0;
+            if (!tc_digits(p, len, &i, 2, 2, &oh)) return false;
+            if (i < len && p[i] == ':') {
+                i++;
+                if (!tc_digits(p, len, &i, 2, 2, &om)) return false;
+            } else if (i < len && tc_is_digit(p[i])) {
+                if (!tc_digits(p, len, &i, 2, 2, &om)) return false;
+            }
+            if (oh > 23 || om > 59) return false;
+            int64_t off = ((int64_t)oh * 3600 + om * 60) * TC_US_PER_SEC;
+            /* local = utc + offset, so utc = local - offset */
+            us -= neg ? -off : off;
+        } else {
+            return false;
+        }
+    }
+    if (i != len) return false;
+    *out = us;
+    return true;
+}
+
+static size_t tc_put2(char *buf, unsigned v) {
+    buf[0] = (char)('0' + v / 10);
+    buf[1] = (char)('0' + v % 10);
+    return 2;
+}
+
+size_t kl_format_date(int32_t days, char *buf) {
+    int64_t y;
+    unsigned m, d;
+    kl_civil_from_days(days, &y, &m, &d);
+    int n = snprintf(buf, 24, "%04lld-", (long long)y);
+    size_t w = n > 0 ? (size_t)n : 0;
+    w += tc_put2(buf + w, m);
+    buf[w++] = '-';
+    w += tc_put2(buf + w, d);
+    return w;
+}
+
+size_t kl_format_timestamp(int64_t micros, char *buf) {
+    /* Floor division so times before 1970 land on the previous day. */
+    int64_t days = micros / TC_US_PER_DAY;
+    int64_t rem = micros % TC_US_PER_DAY;
+    if (rem < 0) {
+        rem += TC_US_PER_DAY;
+        days--;
+    }
+    size_t w = kl_format_date((int32_t)days, buf);
+    buf[w++] = ' ';
+    int64_t secs = rem / TC_US_PER_SEC;
+    int64_t frac = rem % TC_US_PER_SEC;
+    w += tc_put2(buf + w, (unsigned)(secs / 3600));
+    buf[w++] = ':';
+    w += tc_put2(buf + w, (unsigned)(secs / 60 % 60));
+    buf[w++] = ':';
+    w += tc_put2(buf + w, (unsigned)(secs % 60));
+    if (frac) {
+        char f[7];
+        for (int k = 5; k >= 0; k--) {
+            f[k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        int n = 6;
+        while (n > 0 && f[n - 1] == '0') n--;
+        buf[w++] = '.';
+        memcpy(buf + w, f, (size_t)n);
+        w += (size_t)n;
+    }
+    return w;
+}

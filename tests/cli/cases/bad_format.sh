@@ -1,0 +1,1 @@
+"$KILN" --format xml -c "SELECT 1"

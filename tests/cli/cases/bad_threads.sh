@@ -1,0 +1,1 @@
+"$KILN" --threads 0 -c "SELECT 42 AS x"

@@ -1,0 +1,1 @@
+printf "\n-- nothing here\n" | "$KILN"

@@ -1,0 +1,1 @@
+"$KILN" data/error_midway.sql

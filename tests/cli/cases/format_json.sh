@@ -1,0 +1,1 @@
+"$KILN" --format json -c "SELECT 1 AS a, 'x' AS b"

@@ -1,0 +1,1 @@
+"$KILN" --format=json data/sales.sql

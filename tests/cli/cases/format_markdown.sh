@@ -1,0 +1,1 @@
+"$KILN" --format markdown data/sales.sql

@@ -1,0 +1,1 @@
+"$KILN" -c "CREATE TABLE t (a BIGINT); INSERT INTO t VALUES (1), (2); SELECT count(*) AS n FROM t"

@@ -1,0 +1,1 @@
+"$KILN" no_such_file.sql

@@ -1,0 +1,1 @@
+"$KILN" -c "SELECT 1 AS a; SELECT 2 AS b"

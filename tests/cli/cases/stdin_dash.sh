@@ -1,0 +1,1 @@
+printf "SELECT 7 AS seven;\n" | "$KILN" -

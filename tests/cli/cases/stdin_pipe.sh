@@ -1,0 +1,1 @@
+echo "SELECT 42;" | "$KILN"

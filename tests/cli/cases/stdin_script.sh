@@ -1,0 +1,1 @@
+"$KILN" < data/sales.sql

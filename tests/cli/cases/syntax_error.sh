@@ -1,0 +1,1 @@
+"$KILN" -c "SELECT 1 FROM FROM t"

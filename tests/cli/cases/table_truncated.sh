@@ -1,0 +1,1 @@
+"$KILN" --format table data/many_rows.sql

@@ -1,0 +1,1 @@
+"$KILN" --threads 4 --memory-limit 1GB -c "SELECT 42 AS x"

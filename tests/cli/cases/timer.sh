@@ -1,0 +1,1 @@
+"$KILN" --timer -c "SELECT 42 AS x; SELECT 43 AS y"

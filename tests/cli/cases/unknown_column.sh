@@ -1,0 +1,1 @@
+"$KILN" -c "CREATE TABLE t (a BIGINT); SELECT b FROM t"

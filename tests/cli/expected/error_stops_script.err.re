@@ -1,0 +1,3 @@
+^kiln: error: .*nowhere
+^SELECT nosuch FROM nowhere;$
+^ +\^$
