@@ -28,17 +28,17 @@ deps:
 	@bash scripts/install-deps.sh
 
 test: deps
-	@bash scripts/test-all.sh release asan
+	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) bash scripts/test-all.sh release asan
 
 test-release: deps
-	@bash scripts/test-all.sh release
+	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) bash scripts/test-all.sh release
 
 test-asan: deps
-	@bash scripts/test-all.sh asan
+	@BUILD_DIR=$(BUILD_DIR) ASAN_DIR=$(ASAN_DIR) bash scripts/test-all.sh asan
 
 demo: deps build
 	@if [ -f examples/demo.sh ]; then \
-		bash examples/demo.sh; \
+		KILN=$(BUILD_DIR)/kiln bash examples/demo.sh; \
 	else \
 		$(BUILD_DIR)/kiln --format table -c "SELECT 'kiln' AS engine, 42 AS answer"; \
 	fi

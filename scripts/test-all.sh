@@ -9,6 +9,7 @@
 # report covers everything. The last line printed is "N passed, M failed"; exit 1 if M > 0.
 #   release: build/       -DCMAKE_BUILD_TYPE=Release
 #   asan:    build-asan/  -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON  (ASan + UBSan, leaks on)
+# The directories can be moved with the environment variables BUILD_DIR and ASAN_DIR.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -64,8 +65,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 for c in "${configs[@]}"; do
   case "$c" in
-  release) run_config release build -DCMAKE_BUILD_TYPE=Release -DKILN_SANITIZE=OFF ;;
-  asan) run_config asan build-asan -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON ;;
+  release) run_config release "${BUILD_DIR:-build}" -DCMAKE_BUILD_TYPE=Release -DKILN_SANITIZE=OFF ;;
+  asan) run_config asan "${ASAN_DIR:-build-asan}" -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON ;;
   *)
     echo "test-all: unknown configuration '$c' (release, asan)" >&2
     exit 2

@@ -604,6 +604,14 @@ int kiln_exec(kiln_db *db, const char *sql, kiln_result **res, kiln_error *err) 
     if (rc) {
         table_free(last);
         if (err->code == KILN_OK) kl_err(err, rc, "error %d", rc);
+        size_t limit = kl_mem_limit();
+        if (err->code == KILN_ERR_MEMORY && limit && !strstr(err->message, "memory_limit")) {
+            /* every out-of-memory site says what ran out; add the knob the user can turn */
+            size_t len = strlen(err->message);
+            snprintf(err->message + len, sizeof err->message - len,
+                     " (memory_limit is %.1f MB; raise it with SET memory_limit = '...')",
+                     (double)limit / 1e6);
+        }
         return rc;
     }
     if (!last && empty_result(&last, err)) return err->code;

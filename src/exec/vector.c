@@ -30,7 +30,8 @@ int vec_init(kl_vec *v, kl_type type, uint32_t cap) {
     if (!v->nulls) return KILN_ERR_MEMORY;
     size_t sz = kl_type_size(type);
     if (sz) {
-        v->data = kl_calloc(cap ? cap : 1, sz);
+        /* not zeroed: rows are written before they are read, and NULL rows are never read */
+        v->data = kl_malloc((size_t)(cap ? cap : 1) * sz);
         if (!v->data) {
             kl_free(v->nulls);
             v->nulls = NULL;

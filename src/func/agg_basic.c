@@ -728,7 +728,7 @@ static int cd_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
     }
     return 0;
 }
-static int cd_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+static int cd_deserialize_impl(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
                           size_t *consumed, kl_error *err) {
     cd_state *s = state;
     const uint8_t *p = data;
@@ -766,6 +766,14 @@ static int cd_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t 
     }
     *consumed = used;
     return 0;
+}
+
+/* On failure free what was built so far: the caller will not destroy a state it never got. */
+static int cd_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+                          size_t *consumed, kl_error *err) {
+    int rc = cd_deserialize_impl(ctx, state, data, len, consumed, err);
+    if (rc) cd_destroy(ctx, state);
+    return rc;
 }
 
 /* ---- string_agg ------------------------------------------------------------------------------ */
@@ -876,7 +884,7 @@ static int sa_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
     TRY(kl_buf_append(out, &s->len, sizeof s->len));
     return kl_buf_append(out, s->len ? s->buf : "", s->len);
 }
-static int sa_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+static int sa_deserialize_impl(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
                           size_t *consumed, kl_error *err) {
     sa_state *s = state;
     const uint8_t *p = data;
@@ -900,6 +908,13 @@ static int sa_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t 
     s->has = has;
     *consumed = used;
     return 0;
+}
+
+static int sa_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+                          size_t *consumed, kl_error *err) {
+    int rc = sa_deserialize_impl(ctx, state, data, len, consumed, err);
+    if (rc) sa_destroy(ctx, state);
+    return rc;
 }
 
 /* ---- the table ------------------------------------------------------------------------------ */

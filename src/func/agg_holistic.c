@@ -190,7 +190,7 @@ static int quant_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size
     if (n < 0 || (uint64_t)n > (len - hdr) / sizeof(qv))
         return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
     if (n) {
-        TRY(quant_reserve(s, n, err));
+        TRY(quant_reserve(s, n, err)); /* on failure nothing is allocated */
         memcpy(s->vals, p + hdr, (size_t)n * sizeof(qv));
         s->n = n;
     }

@@ -17,8 +17,9 @@
  * The states are fixed-size plain structs, serialized as raw bytes.
  *
  * Results: NULL inputs are skipped (the pair when either side is NULL). Empty input gives
- * NULL (regr_count gives 0); sample statistics need n >= 2; corr/regr_slope/regr_intercept
- * with a zero variance give NULL; regr_r2 is NULL when var(x) = 0 and 1 when var(y) = 0.
+ * NULL (regr_count gives 0); sample statistics need n >= 2; as in DuckDB 1.5, corr and
+ * regr_slope with a zero variance give NaN, regr_intercept gives NULL, and regr_r2 is NULL
+ * when var(x) = 0 and 1 when var(y) = 0.
  */
 #include "func/func_internal.h"
 
@@ -216,13 +217,13 @@ static int cm_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t 
     }
 CM_FINAL(covar_samp, s->n >= 2, s->c_xy / (double)(s->n - 1))
 CM_FINAL(covar_pop, s->n >= 1, s->c_xy / (double)s->n)
-CM_FINAL(corr, s->n >= 1 && sxx > 0 && syy > 0, s->c_xy / sqrt(sxx * syy))
+CM_FINAL(corr, s->n >= 1, (sxx > 0 && syy > 0) ? s->c_xy / sqrt(sxx * syy) : NAN)
 CM_FINAL(regr_avgx, s->n >= 1, s->mean_x)
 CM_FINAL(regr_avgy, s->n >= 1, s->mean_y)
 CM_FINAL(regr_sxx, s->n >= 1, sxx)
 CM_FINAL(regr_syy, s->n >= 1, syy)
 CM_FINAL(regr_sxy, s->n >= 1, s->c_xy)
-CM_FINAL(regr_slope, s->n >= 1 && sxx > 0, s->c_xy / sxx)
+CM_FINAL(regr_slope, s->n >= 1, sxx > 0 ? s->c_xy / sxx : NAN)
 CM_FINAL(regr_intercept, s->n >= 1 && sxx > 0, s->mean_y - (s->c_xy / sxx) * s->mean_x)
 CM_FINAL(regr_r2, s->n >= 1 && sxx > 0, syy == 0 ? 1.0 : (s->c_xy * s->c_xy) / (sxx * syy))
 

@@ -7,7 +7,7 @@
  * and from VARCHAR (text via util/textconv.h); BOOLEAN, BIGINT and DOUBLE among each other;
  * DATE <-> TIMESTAMP. DATE/TIMESTAMP to or from numbers does not exist (as in DuckDB).
  *
- * Semantics: DOUBLE -> BIGINT rounds half away from zero and fails on NaN/inf/out of range;
+ * Semantics: DOUBLE -> BIGINT rounds half to even (as DuckDB) and fails on NaN/inf/out of range;
  * VARCHAR -> BIGINT also accepts decimal/scientific text and rounds it (DuckDB does);
  * TIMESTAMP -> DATE floors to the day. A value that does not convert fails with
  * KILN_ERR_CONVERSION naming the value and the target type, or becomes NULL in try_mode.
@@ -59,9 +59,10 @@ static int cast_fail_range(kl_vec *out, uint32_t row, bool try_mode, const char 
                   fn_type_name(from), value, fn_type_name(out->type));
 }
 
-/* Round half away from zero into int64; false when NaN/inf/out of range. */
+/* Round half to even (DuckDB: CAST(2.5::DOUBLE AS BIGINT) = 2) into int64; false when
+   NaN/inf/out of range. */
 static bool cast_f64_to_i64(double d, int64_t *out) {
-    double r = round(d);
+    double r = nearbyint(d);
     if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0)) return false;
     *out = (int64_t)r;
     return true;

@@ -167,10 +167,9 @@ static int ops_i64(int op, const int64_t *a, const int64_t *b, kl_vec *out, uint
                                    return ops_overflow(err, "multiplication", "*", a[i], b[i]));
         return 0;
     }
-    case KL_OP_DIV: { /* BIGINT / BIGINT -> DOUBLE */
+    case KL_OP_DIV: { /* BIGINT / BIGINT -> DOUBLE; x / 0 is +-inf or nan (DuckDB 1.5) */
         double *o = VEC_F64(out);
-        OPS_LOOP(hn, nulls, n, if (b[i] == 0) vec_set_null(out, i);
-                 else o[i] = (double)a[i] / (double)b[i]);
+        for (uint32_t i = 0; i < n; i++) o[i] = (double)a[i] / (double)b[i];
         return 0;
     }
     case KL_OP_INTDIV:
@@ -207,16 +206,13 @@ static int ops_f64(int op, const double *a, const double *b, kl_vec *out, uint32
     case KL_OP_ADD: for (uint32_t i = 0; i < n; i++) o[i] = a[i] + b[i]; return 0;
     case KL_OP_SUB: for (uint32_t i = 0; i < n; i++) o[i] = a[i] - b[i]; return 0;
     case KL_OP_MUL: for (uint32_t i = 0; i < n; i++) o[i] = a[i] * b[i]; return 0;
-    case KL_OP_DIV:
+    /* DuckDB 1.5 semantics on DOUBLE: / follows IEEE (x/0 = +-inf, 0/0 = nan); // is the
+       plain quotient (7.5 // 2 = 3.75) but NULL for a zero divisor; % by zero is nan. */
+    case KL_OP_DIV: for (uint32_t i = 0; i < n; i++) o[i] = a[i] / b[i]; return 0;
+    case KL_OP_INTDIV:
         OPS_LOOP(hn, nulls, n, if (b[i] == 0.0) vec_set_null(out, i); else o[i] = a[i] / b[i]);
         return 0;
-    case KL_OP_INTDIV:
-        OPS_LOOP(hn, nulls, n, if (b[i] == 0.0) vec_set_null(out, i);
-                 else o[i] = floor(a[i] / b[i]));
-        return 0;
-    case KL_OP_MOD:
-        OPS_LOOP(hn, nulls, n, if (b[i] == 0.0) vec_set_null(out, i); else o[i] = fmod(a[i], b[i]));
-        return 0;
+    case KL_OP_MOD: for (uint32_t i = 0; i < n; i++) o[i] = fmod(a[i], b[i]); return 0;
     default: return kl_err(err, KILN_ERR_INTERNAL, "bad DOUBLE operator %d", op);
     }
 }

@@ -9,8 +9,8 @@
  * chunk. Strings produced are copied into out's heap (out may outlive its inputs).
  *
  * Characters are UTF-8 code points: positions and lengths count bytes that are not
- * continuation bytes (10xxxxxx). lower/upper fold ASCII only (a known gap vs DuckDB's
- * Unicode folding). substring follows DuckDB: start 1 is the first character, start 0
+ * continuation bytes (10xxxxxx). lower/upper map every code point with the C.UTF-8 tables
+ * (one-to-one mappings; DuckDB's special cases such as 'ß' -> 'ẞ' may differ). substring follows DuckDB: start 1 is the first character, start 0
  * starts "one before" the first, a negative start counts from the end, a negative length
  * goes backwards.
  *
@@ -23,7 +23,10 @@
  */
 #include "func/func_internal.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <regex.h>
+#include <wctype.h>
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -117,21 +120,74 @@ static int str_bind(const char *name, const char *kinds, kl_type ret, kl_type *a
 
 /* ---- case, length ---------------------------------------------------------------------- */
 
+/* Unicode case mapping through glibc's C.UTF-8 tables (towupper_l/towlower_l), created once;
+   ASCII-only strings take a byte loop. Invalid UTF-8 bytes are copied unchanged. */
+static locale_t str_utf8_locale;
+static pthread_once_t str_locale_once = PTHREAD_ONCE_INIT;
+static void str_locale_init(void) { str_utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0); }
+
+static size_t str_utf8_decode(const unsigned char *p, size_t len, uint32_t *cp) {
+    unsigned char c = p[0];
+    size_t n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (c < 0xC2 || c > 0xF4 || n > len) return 0;
+    uint32_t v = c & (0x3F >> (n - 1));
+    for (size_t k = 1; k < n; k++) {
+        if (!str_is_cont(p[k])) return 0;
+        v = (v << 6) | (p[k] & 0x3F);
+    }
+    *cp = v;
+    return n;
+}
+
+static size_t str_utf8_encode(uint32_t v, char *o) {
+    if (v < 0x80) return o[0] = (char)v, 1;
+    if (v < 0x800) return o[0] = (char)(0xC0 | (v >> 6)), o[1] = (char)(0x80 | (v & 0x3F)), 2;
+    if (v < 0x10000) {
+        o[0] = (char)(0xE0 | (v >> 12));
+        o[1] = (char)(0x80 | ((v >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (v & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (v >> 18));
+    o[1] = (char)(0x80 | ((v >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((v >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (v & 0x3F));
+    return 4;
+}
+
 static int str_case(kl_vec **args, int n_args, uint32_t n, kl_vec *out, bool upper,
                     kl_error *err) {
+    pthread_once(&str_locale_once, str_locale_init);
     fn_propagate_nulls(out, args, n_args, n);
     for (uint32_t i = 0; i < n; i++) {
         if (out->nulls[i]) continue;
         kl_str s = STR_ARG(0);
-        char *p = str_alloc(out, s.len, err);
+        /* a mapped character never needs more than twice the bytes of its source */
+        char *p = str_alloc(out, (size_t)s.len * 2, err);
         if (!p) return err ? err->code : KILN_ERR_MEMORY;
-        for (uint32_t k = 0; k < s.len; k++) {
-            char c = s.ptr[k];
-            if (upper && c >= 'a' && c <= 'z') c = (char)(c - 32);
-            else if (!upper && c >= 'A' && c <= 'Z') c = (char)(c + 32);
-            p[k] = c;
+        size_t o = 0;
+        const unsigned char *u = (const unsigned char *)s.ptr;
+        for (size_t k = 0; k < s.len;) {
+            unsigned char c = u[k];
+            if (c < 0x80) {
+                if (upper && c >= 'a' && c <= 'z') c = (unsigned char)(c - 32);
+                else if (!upper && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+                p[o++] = (char)c;
+                k++;
+                continue;
+            }
+            uint32_t cp;
+            size_t len = str_utf8_decode(u + k, s.len - k, &cp);
+            if (!len || !str_utf8_locale) {
+                p[o++] = (char)c;
+                k++;
+                continue;
+            }
+            wint_t m = upper ? towupper_l((wint_t)cp, str_utf8_locale) : towlower_l((wint_t)cp, str_utf8_locale);
+            o += str_utf8_encode((uint32_t)m, p + o);
+            k += len;
         }
-        VEC_STR(out)[i] = (kl_str){p, s.len};
+        VEC_STR(out)[i] = (kl_str){p, (uint32_t)o};
     }
     return 0;
 }

@@ -30,8 +30,8 @@
  *
  * Line numbers are physical (1-based, the header counts, newlines inside quoted fields
  * advance them); every error names file, line and, where it makes sense, the column.
- * Empty lines are skipped. Quoted fields are never NULL; an unquoted field equal to nullstr
- * is; an empty value is NULL for every type but VARCHAR.
+ * Empty lines are skipped. A field equal to nullstr, quoted or not (DuckDB allow_quoted_nulls),
+ * is NULL.
  */
 #include "io/csv.h"
 
@@ -435,7 +435,8 @@ static int csv_field_text(kl_csv *rd, const char *buf, const csv_field *f, const
 }
 
 static bool csv_is_null(const kl_csv *rd, const char *buf, const csv_field *f) {
-    return !(f->flags & CSV_QUOTED) && f->len == rd->nullstr_len &&
+    /* DuckDB's default (allow_quoted_nulls): a quoted field equal to nullstr is NULL too */
+    return f->len == rd->nullstr_len &&
            memcmp(buf + f->off, rd->nullstr, rd->nullstr_len) == 0;
 }
 

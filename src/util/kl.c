@@ -177,7 +177,7 @@ int kl_parse_size(const char *text, size_t *out) {
     char *end;
     errno = 0;
     double v = strtod(p, &end);
-    if (end == p || errno || v < 0) return -1;
+    if (end == p || errno || !(v >= 0) || v > 1e30) return -1; /* rejects nan and inf */
     while (*end == ' ') end++;
     double mult = 1;
     char unit[8] = {0};
@@ -227,6 +227,8 @@ static kl_arena_block *arena_new_block(size_t size) {
 void *kl_arena_alloc(kl_arena *a, size_t n) {
     n = (n + 15) & ~(size_t)15;
     kl_arena_block *h = a->head;
+    /* kl_arena_alloc_bytes may have left the bump pointer unaligned */
+    if (h) h->used = KL_MIN((h->used + 15) & ~(size_t)15, h->size);
     if (h && h->size - h->used >= n) {
         void *p = (char *)(h + 1) + h->used;
         h->used += n;

@@ -395,6 +395,7 @@ static void run_query(slt_file *f, size_t line, const char *sql, const char *let
     for (size_t i = 0; i < n_exp; i++) sv_push(&exp_sub, substitute(exp_lines[i], f->test_dir));
 
     const char *why = NULL;
+    size_t bad_row = 0, bad_col = 0; /* 1-based position of the first differing value */
     bool real_any = strchr(letters, 'R') != NULL;
     if (actual.n_cols != n_cols) {
         why = "wrong number of columns";
@@ -409,7 +410,11 @@ static void run_query(slt_file *f, size_t line, const char *sql, const char *let
             bool value_mode = strcmp(sort_mode, "valuesort") == 0;
             for (size_t i = 0; i < actual.n_rows * n_cols && !why; i++) {
                 bool real = value_mode ? real_any : letters[i % n_cols] == 'R';
-                if (!values_equal(actual.vals[i], expected.vals[i], real)) why = "wrong result";
+                if (!values_equal(actual.vals[i], expected.vals[i], real)) {
+                    why = "wrong result";
+                    bad_row = i / n_cols + 1;
+                    bad_col = i % n_cols + 1;
+                }
             }
         }
     }
@@ -417,6 +422,11 @@ static void run_query(slt_file *f, size_t line, const char *sql, const char *let
         char msg[128];
         if (actual.n_cols != n_cols)
             snprintf(msg, sizeof msg, "%s (declared %zu, got %zu)", why, n_cols, actual.n_cols);
+        else if (bad_row)
+            snprintf(msg, sizeof msg, "%s (first difference: row %zu, column %zu%s)", why, bad_row,
+                     bad_col, strcmp(sort_mode, "nosort") ? ", after sorting" : "");
+        else if (actual.n_rows != expected.n_rows && expected.vals)
+            snprintf(msg, sizeof msg, "%s (expected %zu, got %zu)", why, expected.n_rows, actual.n_rows);
         else
             snprintf(msg, sizeof msg, "%s", why);
         fail_header(f, line, msg);

@@ -806,7 +806,8 @@ static void test_alias_forms(void **state) {
     assert_string_equal(q->items[3].alias, "select");
     assert_string_equal(q->from->alias, "tt");
     s = parse1("SELECT x Total FROM t u");
-    assert_string_equal(s->select->items[0].alias, "total");
+    /* unquoted aliases keep their spelling: they become output column names */
+    assert_string_equal(s->select->items[0].alias, "Total");
     assert_string_equal(s->select->from->alias, "u");
 }
 

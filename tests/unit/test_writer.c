@@ -278,7 +278,8 @@ static void test_json_types(void **state) {
     VEC_U8(&c.cols[1])[1] = 0;
     vec_set_null(&c.cols[1], 2);
     VEC_I32(&c.cols[2])[0] = 1;
-    VEC_I64(&c.cols[3])[0] = 0;
+    VEC_I32(&c.cols[2])[1] = VEC_I32(&c.cols[2])[2] = 0;
+    for (int i = 0; i < 3; i++) VEC_I64(&c.cols[3])[i] = 0;
     c.n_rows = 3;
     kl_writer *w = NULL;
     assert_int_equal(writer_open(path_in_dir("types.json"), &o, names, t, 4, &w, NULL), 0);

@@ -1,3 +1,0 @@
-^kiln: error: .*nowhere
-^SELECT nosuch FROM nowhere;$
-^ +\^$
