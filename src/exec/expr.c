@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 
+#include "exec/hashtable.h"
+
 kl_expr *expr_new(kl_expr_kind kind, kl_type type, int n_args) {
     kl_expr *e = kl_calloc(1, sizeof *e);
     if (!e) return NULL;
@@ -79,6 +81,7 @@ void expr_free(kl_expr *e) {
     if (e->kind == EXPR_FUNC && e->fn && e->fn->free_bind_data && e->ctx.bind_data)
         e->fn->free_bind_data(e->ctx.bind_data);
     if (e->kind != EXPR_COLUMN) vec_free(&e->result);
+    ht_free(e->set);
     kl_free(e);
 }
 
@@ -88,6 +91,27 @@ bool expr_is_constant(const kl_expr *e) {
     for (int i = 0; i < e->n_args; i++)
         if (!expr_is_constant(e->args[i])) return false;
     return true;
+}
+
+void expr_map_columns(kl_expr *e, void (*fn)(uint32_t *col, void *ctx), void *ctx) {
+    if (e->kind == EXPR_COLUMN) fn(&e->col, ctx);
+    for (int i = 0; i < e->n_args; i++) expr_map_columns(e->args[i], fn, ctx);
+}
+
+bool expr_column_range(const kl_expr *e, uint32_t *min_col, uint32_t *max_col) {
+    bool any = false;
+    if (e->kind == EXPR_COLUMN) {
+        *min_col = *max_col = e->col;
+        any = true;
+    }
+    for (int i = 0; i < e->n_args; i++) {
+        uint32_t lo, hi;
+        if (!expr_column_range(e->args[i], &lo, &hi)) continue;
+        if (!any || lo < *min_col) *min_col = lo;
+        if (!any || hi > *max_col) *max_col = hi;
+        any = true;
+    }
+    return any;
 }
 
 int expr_fold(kl_expr **ep, kl_error *err) {
@@ -232,6 +256,20 @@ int expr_eval(kl_expr *e, kl_chunk *in, uint32_t n, kl_vec **out, kl_error *err)
         rc = e->fn->exec(&e->ctx, e->argv, e->n_args, n, res, err);
         break;
     case EXPR_CASE: rc = eval_case(e, n, err); break;
+    case EXPR_IN_SET: {
+        uint32_t gids[KL_CHUNK_ROWS];
+        kl_vec *a = e->argv[0];
+        ht_find(e->set, &a, n, gids);
+        bool any_null = false;
+        for (uint32_t i = 0; i < n; i++) {
+            bool found = gids[i] != UINT32_MAX && !a->nulls[i];
+            VEC_U8(res)[i] = found;
+            res->nulls[i] = !found && (a->nulls[i] || e->set_has_null);
+            any_null |= res->nulls[i];
+        }
+        res->has_nulls = any_null;
+        break;
+    }
     default: rc = kl_err(err, KILN_ERR_INTERNAL, "unknown expression kind %d", (int)e->kind);
     }
     if (rc) {

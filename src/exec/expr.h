@@ -29,7 +29,9 @@ typedef enum kl_expr_kind {
     EXPR_IS_NULL,  /* args[0] IS NULL (negated: IS NOT NULL) */
     EXPR_CAST,     /* CAST(args[0] AS type); try_cast */
     EXPR_FUNC,     /* scalar function fn(args) */
-    EXPR_CASE      /* args = when1, then1, ..., [else] ; has_else */
+    EXPR_CASE,     /* args = when1, then1, ..., [else] ; has_else */
+    EXPR_IN_SET    /* args[0] IN (set): set is a hash table of the values of an uncorrelated
+                      subquery; NULL when not found and (args[0] is NULL or set_has_null) */
 } kl_expr_kind;
 
 typedef struct kl_expr {
@@ -45,6 +47,8 @@ typedef struct kl_expr {
     int n_args;
     const kl_scalar_def *fn;
     kl_fn_ctx ctx;
+    struct kl_ht *set;     /* EXPR_IN_SET: owned */
+    bool set_has_null;     /* EXPR_IN_SET: the subquery produced a NULL */
     kl_vec result;         /* owned: result vector (or constant) */
     kl_vec **argv;         /* scratch: evaluated argument vectors */
 } kl_expr;
@@ -60,6 +64,10 @@ void expr_free(kl_expr *e);
 int expr_eval(kl_expr *e, kl_chunk *in, uint32_t n_rows, kl_vec **out, kl_error *err);
 /** True if the tree contains no column reference (it can be folded to a constant). */
 bool expr_is_constant(const kl_expr *e);
+/** Call fn on every column index in the tree (it may rewrite it). */
+void expr_map_columns(kl_expr *e, void (*fn)(uint32_t *col, void *ctx), void *ctx);
+/** Smallest and largest column index referenced; false if the tree references none. */
+bool expr_column_range(const kl_expr *e, uint32_t *min_col, uint32_t *max_col);
 /** Evaluate a constant tree and replace it by an EXPR_CONST node (frees the old tree). */
 int expr_fold(kl_expr **e, kl_error *err);
 

@@ -56,6 +56,9 @@ kl_op *op_dual(void);
 /** VALUES: rows[r][c] constant expressions already cast to types[c] (owned). */
 kl_op *op_values(kl_expr ***rows, uint32_t n_rows, uint32_t n_cols, const kl_type *types);
 
+/** range(start, stop, step): BIGINT values start, start+step, ... before stop (step != 0). */
+kl_op *op_range(int64_t start, int64_t stop, int64_t step);
+
 /* Transforms; each takes ownership of child and expressions (also on failure). */
 kl_op *op_filter(kl_op *child, kl_expr *pred);
 kl_op *op_project(kl_op *child, kl_expr **exprs, uint32_t n_exprs);

@@ -209,6 +209,56 @@ kl_op *op_dual(void) {
     return &v->base;
 }
 
+/* ---- range -------------------------------------------------------------------------- */
+
+typedef struct range_op {
+    kl_op base;
+    int64_t next, stop, step;
+    bool done;
+} range_op;
+
+static int range_next(kl_op *op, kl_chunk **out, kl_error *err) {
+    KL_UNUSED(err);
+    range_op *r = (range_op *)op;
+    int64_t *o = VEC_I64(&op->out.cols[0]);
+    uint32_t n = 0;
+    while (!r->done && n < KL_CHUNK_ROWS) {
+        if (r->step > 0 ? r->next >= r->stop : r->next <= r->stop) {
+            r->done = true;
+            break;
+        }
+        o[n++] = r->next;
+        /* stop instead of overflowing past INT64_MAX/MIN */
+        if (__builtin_add_overflow(r->next, r->step, &r->next)) r->done = true;
+    }
+    op->out.n_rows = n;
+    op->out.cols[0].has_nulls = false;
+    *out = &op->out;
+    return 0;
+}
+
+static void range_free(kl_op *op) {
+    op_base_free(op);
+    kl_free(op);
+}
+
+static const kl_op_vt range_vt = {"RANGE", range_next, range_free};
+
+kl_op *op_range(int64_t start, int64_t stop, int64_t step) {
+    range_op *r = kl_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    kl_type t = KILN_TYPE_BIGINT;
+    if (op_base_init(&r->base, &range_vt, NULL, &t, 1, true)) {
+        range_free(&r->base);
+        return NULL;
+    }
+    r->next = start;
+    r->stop = stop;
+    r->step = step;
+    r->done = step == 0;
+    return &r->base;
+}
+
 /* ---- filter ------------------------------------------------------------------------- */
 
 typedef struct filter_op {

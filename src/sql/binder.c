@@ -27,10 +27,14 @@
  */
 #include "sql/binder.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "exec/hashtable.h"
+#include "exec/join.h"
 #include "util/textconv.h"
 
 /* ---- catalog ------------------------------------------------------------------------ */
@@ -83,14 +87,31 @@ typedef struct scope_col {
     char *name;  /* as spelled by the source */
     char *table; /* qualifier (alias, table name, file stem) */
     kl_type type;
+    bool hidden; /* not in * and not found unqualified (the other side of JOIN USING) */
 } scope_col;
+
+/* A CSV scan feeding columns [offset, offset + its column count) of a scope. */
+typedef struct csv_src {
+    kl_csv *csv;
+    uint32_t offset;
+} csv_src;
 
 typedef struct scope {
     scope_col *cols;
     uint32_t n;
     bool *used;
-    kl_csv *csv; /* set when the source is a CSV scan (projection pushdown) */
+    csv_src *csvs; /* CSV scans below (projection pushdown once the query is bound) */
+    uint32_t n_csvs;
+    double est_rows; /* rough cardinality, to build joins on the smaller side */
 } scope;
+
+/* WHERE conjuncts offered to the joins of the FROM clause (inner-join conditions and
+   single-side filters are applied at the join instead of after a cross product). */
+typedef struct pending_conds {
+    ast_expr **asts;
+    bool *consumed;
+    int n;
+} pending_conds;
 
 typedef struct agg_env {
     ast_expr **group_asts;
@@ -113,6 +134,7 @@ typedef struct binder {
     kl_error *err;
     kl_arena arena; /* synthetic AST nodes, scratch strings */
     cte_frame *ctes;
+    pending_conds *pending; /* WHERE conjuncts of the SELECT whose FROM is being planned */
     int depth;
 } binder;
 
@@ -130,6 +152,7 @@ static void scope_free(scope *s) {
     }
     kl_free(s->cols);
     kl_free(s->used);
+    kl_free(s->csvs);
     memset(s, 0, sizeof *s);
 }
 
@@ -140,6 +163,7 @@ static int scope_init(binder *b, scope *s, uint32_t n, char *const *names, const
     s->used = kl_calloc(n ? n : 1, sizeof(bool));
     if (!s->cols || !s->used) goto oom;
     s->n = n;
+    s->est_rows = 1e6;
     for (uint32_t i = 0; i < n; i++) {
         s->cols[i].name = kl_strdup(names[i]);
         s->cols[i].table = table ? kl_strdup(table) : NULL;
@@ -219,6 +243,150 @@ static bool ast_has_agg(const ast_expr *a) {
 /* ---- expression binding ------------------------------------------------------------- */
 
 static int bind_expr(binder *b, env *e, ast_expr *a, kl_expr **out);
+static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names, uint32_t *n_names);
+
+/* Uncorrelated subqueries are planned and run while binding: their result is a constant (scalar
+   subquery, EXISTS) or a hash set (IN). run_subquery pulls the plan into a table. */
+static int run_subquery(binder *b, ast_select *sel, kl_table **out) {
+    kl_op *op;
+    char **names;
+    uint32_t n;
+    TRY(plan_select(b, sel, &op, &names, &n));
+    kl_table *t = table_create(NULL, op->n_cols, names, op->types);
+    names_free(names, n);
+    int rc = t ? 0 : bind_oom(b);
+    while (!rc) {
+        kl_chunk *c;
+        if ((rc = op_next(op, &c, b->err))) break;
+        if (c->n_rows == 0) break;
+        rc = table_append(t, c, c->n_rows, b->err);
+    }
+    op_free(op);
+    if (rc) {
+        table_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static int bind_scalar_subquery(binder *b, ast_expr *a, kl_expr **out) {
+    kl_table *t;
+    TRY(run_subquery(b, a->subquery, &t));
+    int rc = 0;
+    if (t->n_cols != 1)
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Subquery returns %u columns - expected 1", t->n_cols);
+    else if (t->n_rows > 1)
+        rc = kl_err_at(b->err, KILN_ERR_INVALID, a->loc,
+                       "More than one row returned by a subquery used as an expression - scalar "
+                       "subqueries can only return a single row.");
+    else if (t->n_rows == 0)
+        *out = expr_new_const_null(t->types[0]);
+    else
+        *out = expr_new_const_from(&t->chunks[0]->cols[0], 0);
+    if (!rc && !*out) rc = bind_oom(b);
+    if (!rc) (*out)->loc = a->loc;
+    table_free(t);
+    return rc;
+}
+
+static int bind_exists(binder *b, ast_expr *a, kl_expr **out) {
+    kl_table *t;
+    TRY(run_subquery(b, a->subquery, &t));
+    kl_vec v;
+    int rc = vec_init(&v, KILN_TYPE_BOOLEAN, 1);
+    if (!rc) {
+        VEC_U8(&v)[0] = (t->n_rows > 0) != a->negated;
+        *out = expr_new_const_from(&v, 0);
+        if (!*out) rc = bind_oom(b);
+        else (*out)->loc = a->loc;
+        vec_free(&v);
+    } else {
+        rc = bind_oom(b);
+    }
+    table_free(t);
+    return rc;
+}
+
+static int add_cast(binder *b, kl_expr **e, kl_type to, int loc, bool try_mode);
+static bool unify_types(kl_type a, kl_type b, kl_type *out);
+
+/* x [NOT] IN (SELECT ...): the subquery's values go into a hash set once. */
+static int bind_in_subquery(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    kl_expr *x;
+    TRY(bind_expr(b, e, a->args[0], &x));
+    kl_table *t;
+    if (run_subquery(b, a->subquery, &t)) return expr_free(x), b->err->code;
+    int rc = 0;
+    kl_type ut = KILN_TYPE_NULL;
+    kl_expr *node = NULL;
+    if (t->n_cols != 1) {
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Subquery returns %u columns - expected 1", t->n_cols);
+    } else {
+        /* one comparison type for both sides; a VARCHAR side is read as the other's type */
+        kl_type xt = x->type, st = t->types[0];
+        if (unify_types(xt, st, &ut)) {
+            if (ut == KILN_TYPE_NULL) ut = KILN_TYPE_BIGINT;
+        } else if (st == KILN_TYPE_VARCHAR) {
+            ut = xt;
+        } else if (xt == KILN_TYPE_VARCHAR) {
+            ut = st;
+        } else {
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
+                           "Cannot compare values of type %s and type %s in IN (subquery)",
+                           kiln_type_name(xt), kiln_type_name(st));
+        }
+    }
+    if (!rc) rc = add_cast(b, &x, ut, a->loc, false);
+    else expr_free(x);
+    if (!rc) {
+        node = expr_new(EXPR_IN_SET, KILN_TYPE_BOOLEAN, 1);
+        if (!node) rc = bind_oom(b);
+    }
+    if (!rc) {
+        node->loc = a->loc;
+        node->args[0] = x;
+        x = NULL;
+        node->set = ht_create(&ut, 1);
+        if (!node->set) rc = bind_oom(b);
+        kl_vec conv;
+        bool have_conv = false;
+        if (!rc && t->types[0] != ut) {
+            if (vec_init(&conv, ut, KL_CHUNK_ROWS)) rc = bind_oom(b);
+            else have_conv = true;
+        }
+        uint32_t gids[KL_CHUNK_ROWS];
+        for (size_t c = 0; !rc && c < t->n_chunks; c++) {
+            kl_vec *v = &t->chunks[c]->cols[0];
+            uint32_t n = t->chunks[c]->n_rows;
+            if (have_conv) {
+                vec_reset(&conv);
+                if ((rc = func_cast(v, n, &conv, false, b->err))) {
+                    kl_err_set_offset(b->err, a->loc);
+                    break;
+                }
+                v = &conv;
+            }
+            for (uint32_t i = 0; i < n; i++) node->set_has_null |= v->type == KILN_TYPE_NULL || v->nulls[i];
+            rc = ht_find_or_insert(node->set, &v, n, gids, b->err);
+        }
+        if (have_conv) vec_free(&conv);
+    }
+    table_free(t);
+    if (rc) {
+        expr_free(node);
+        return rc;
+    }
+    if (a->negated) {
+        kl_expr *nt = expr_new(EXPR_NOT, KILN_TYPE_BOOLEAN, 1);
+        if (!nt) return expr_free(node), bind_oom(b);
+        nt->loc = a->loc;
+        nt->args[0] = node;
+        node = nt;
+    }
+    *out = node;
+    return 0;
+}
 
 static const char *op_name(int op) {
     switch (op) {
@@ -292,7 +460,7 @@ static int bind_column(binder *b, env *e, ast_expr *a, kl_expr **out) {
     if (s) {
         for (uint32_t i = 0; i < s->n; i++) {
             if (strcasecmp(s->cols[i].name, a->name)) continue;
-            if (a->table && !str_eq_ci(a->table, s->cols[i].table)) continue;
+            if (a->table ? !str_eq_ci(a->table, s->cols[i].table) : s->cols[i].hidden) continue;
             if (found >= 0)
                 return kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
                                  "Ambiguous reference to column name \"%s\"", a->name);
@@ -723,8 +891,7 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
         return 0;
     }
     case AST_IN: {
-        if (a->subquery)
-            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "IN (subquery) is not supported yet");
+        if (a->subquery) return bind_in_subquery(b, e, a, out);
         kl_expr *acc = NULL;
         for (int i = 1; i < a->n_args; i++) {
             kl_expr *cmp;
@@ -767,9 +934,8 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
         *out = res;
         return 0;
     }
-    case AST_SUBQUERY:
-    case AST_EXISTS:
-        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "subqueries in expressions are not supported yet");
+    case AST_SUBQUERY: return bind_scalar_subquery(b, a, out);
+    case AST_EXISTS: return bind_exists(b, a, out);
     case AST_INTERVAL:
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "INTERVAL is not supported yet");
     case AST_STRUCT:
@@ -814,8 +980,6 @@ int bind_constant(const char *sql, ast_expr *a, kl_expr **out, kl_error *err) {
 }
 
 /* ---- FROM --------------------------------------------------------------------------- */
-
-static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names, uint32_t *n_names);
 
 static const char *base_name(const char *path, char *buf, size_t cap) {
     const char *s = strrchr(path, '/');
@@ -965,8 +1129,47 @@ static int plan_csv(binder *b, ast_table_ref *ref, const char *path, ast_expr **
         csv_close(rd);
         return rc;
     }
-    sc->csv = rd;
+    sc->csvs = kl_calloc(1, sizeof(csv_src));
+    if (!sc->csvs) {
+        scope_free(sc);
+        csv_close(rd);
+        return bind_oom(b);
+    }
+    sc->csvs[0] = (csv_src){rd, 0};
+    sc->n_csvs = 1;
+    struct stat stbuf;
+    /* ~60 bytes a row is typical of numeric CSV; only the order of magnitude matters */
+    sc->est_rows = stat(path, &stbuf) == 0 ? (double)stbuf.st_size / 60.0 : 1e6;
     *out = op_scan_csv(rd);
+    if (!*out) {
+        scope_free(sc);
+        return bind_oom(b);
+    }
+    return 0;
+}
+
+static int apply_column_aliases(binder *b, ast_table_ref *ref, scope *sc);
+
+/* range(stop) | range(start, stop[, step]) — generate_series includes stop */
+static int plan_range(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
+    bool inclusive = !strcasecmp(ref->name, "generate_series");
+    if (ref->n_args < 1 || ref->n_args > 3)
+        return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "%s takes 1 to 3 integer arguments", ref->name);
+    int64_t v[3] = {0, 0, 1};
+    for (int i = 0; i < ref->n_args; i++) {
+        if (ref->arg_names && ref->arg_names[i])
+            return kl_err_at(b->err, KILN_ERR_BINDER, ref->args[i]->loc, "%s has no named parameters", ref->name);
+        TRY(const_int(b, ref->args[i], ref->name, &v[ref->n_args == 1 ? 1 : i]));
+    }
+    if (v[2] == 0) return kl_err_at(b->err, KILN_ERR_INVALID, ref->loc, "%s step cannot be 0", ref->name);
+    int64_t stop = v[1];
+    if (inclusive && __builtin_add_overflow(stop, v[2] > 0 ? 1 : -1, &stop)) stop = v[2] > 0 ? INT64_MAX : INT64_MIN;
+    char *name = inclusive ? "generate_series" : "range";
+    kl_type t = KILN_TYPE_BIGINT;
+    TRY(scope_init(b, sc, 1, &name, &t, ref->alias ? ref->alias : name));
+    if (apply_column_aliases(b, ref, sc)) return scope_free(sc), b->err->code;
+    sc->est_rows = fabs(((double)stop - (double)v[0]) / (double)v[2]);
+    *out = op_range(v[0], stop, v[2]);
     if (!*out) {
         scope_free(sc);
         return bind_oom(b);
@@ -992,6 +1195,406 @@ static int apply_column_aliases(binder *b, ast_table_ref *ref, scope *sc) {
         sc->cols[i].name = nm;
     }
     return 0;
+}
+
+/* ---- joins -------------------------------------------------------------------------- */
+
+static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc);
+
+/* Concatenate two scopes (consumes l and r). */
+static int scope_merge(binder *b, scope *l, scope *r, scope *out) {
+    memset(out, 0, sizeof *out);
+    uint32_t n = l->n + r->n;
+    out->cols = kl_calloc(n ? n : 1, sizeof(scope_col));
+    out->used = kl_calloc(n ? n : 1, sizeof(bool));
+    out->csvs = kl_calloc(l->n_csvs + r->n_csvs + 1, sizeof(csv_src));
+    if (!out->cols || !out->used || !out->csvs) {
+        kl_free(out->cols);
+        kl_free(out->used);
+        kl_free(out->csvs);
+        scope_free(l);
+        scope_free(r);
+        return bind_oom(b);
+    }
+    memcpy(out->cols, l->cols, l->n * sizeof(scope_col));
+    memcpy(out->cols + l->n, r->cols, r->n * sizeof(scope_col));
+    for (uint32_t i = 0; i < l->n_csvs; i++) out->csvs[out->n_csvs++] = l->csvs[i];
+    for (uint32_t i = 0; i < r->n_csvs; i++)
+        out->csvs[out->n_csvs++] = (csv_src){r->csvs[i].csv, r->csvs[i].offset + l->n};
+    out->n = n;
+    out->est_rows = KL_MAX(l->est_rows, r->est_rows);
+    /* the column strings moved to out */
+    kl_free(l->cols);
+    kl_free(l->used);
+    kl_free(l->csvs);
+    kl_free(r->cols);
+    kl_free(r->used);
+    kl_free(r->csvs);
+    memset(l, 0, sizeof *l);
+    memset(r, 0, sizeof *r);
+    return 0;
+}
+
+static void collect_conjuncts(binder *b, ast_expr *a, ast_expr ***list, int *n, int *cap) {
+    if (a->kind == AST_BINARY && a->op == KL_OP_AND) {
+        collect_conjuncts(b, a->args[0], list, n, cap);
+        collect_conjuncts(b, a->args[1], list, n, cap);
+        return;
+    }
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        ast_expr **nl = kl_arena_alloc(&b->arena, (size_t)nc * sizeof *nl);
+        if (!nl) return; /* out of memory: the conjunct stays in WHERE via the caller's check */
+        if (*n) memcpy(nl, *list, (size_t)*n * sizeof *nl);
+        *list = nl;
+        *cap = nc;
+    }
+    (*list)[(*n)++] = a;
+}
+
+/* Which side of a join (left columns < ln) an expression reads: 0 none, 1 left, 2 right,
+   3 both. */
+static int expr_side(const kl_expr *e, uint32_t ln) {
+    uint32_t lo, hi;
+    if (!expr_column_range(e, &lo, &hi)) return 0;
+    return (lo < ln ? 1 : 0) | (hi >= ln ? 2 : 0);
+}
+
+static void col_shift(uint32_t *col, void *ctx) { *col -= *(uint32_t *)ctx; }
+
+typedef struct swap_ctx {
+    uint32_t ln, rn;
+} swap_ctx;
+/* left-then-right layout -> right-then-left layout */
+static void col_swap(uint32_t *col, void *ctx) {
+    const swap_ctx *s = ctx;
+    *col = *col < s->ln ? *col + s->rn : *col - s->ln;
+}
+
+static int and_into(binder *b, kl_expr **acc, kl_expr *x, int loc) {
+    if (!*acc) {
+        *acc = x;
+        return 0;
+    }
+    kl_expr *both = expr_new(EXPR_AND, KILN_TYPE_BOOLEAN, 2);
+    if (!both) {
+        expr_free(x);
+        return bind_oom(b);
+    }
+    both->loc = loc;
+    both->args[0] = *acc;
+    both->args[1] = x;
+    *acc = both;
+    return 0;
+}
+
+typedef struct join_keys {
+    kl_expr **l, **r;
+    uint32_t n, cap;
+} join_keys;
+
+static int keys_push(binder *b, join_keys *k, kl_expr *l, kl_expr *r) {
+    if (k->n == k->cap) {
+        uint32_t cap = k->cap ? k->cap * 2 : 4;
+        kl_expr **nl = kl_realloc(k->l, cap * sizeof *nl);
+        if (!nl) return expr_free(l), expr_free(r), bind_oom(b);
+        k->l = nl;
+        kl_expr **nr = kl_realloc(k->r, cap * sizeof *nr);
+        if (!nr) return expr_free(l), expr_free(r), bind_oom(b);
+        k->r = nr;
+        k->cap = cap;
+    }
+    k->l[k->n] = l;
+    k->r[k->n++] = r;
+    return 0;
+}
+
+static void keys_free(join_keys *k) {
+    for (uint32_t i = 0; i < k->n; i++) {
+        expr_free(k->l[i]);
+        expr_free(k->r[i]);
+    }
+    kl_free(k->l);
+    kl_free(k->r);
+    memset(k, 0, sizeof *k);
+}
+
+/* One ON/WHERE conjunct of a join: an equality between an expression of each side becomes a
+   hash key pair (cast to one type), anything else joins the residual predicate. */
+static int join_conjunct(binder *b, env *e, ast_expr *a, uint32_t ln, join_keys *keys, kl_expr **residual) {
+    if (a->kind == AST_BINARY && a->op == KL_OP_EQ) {
+        kl_expr *x, *y;
+        TRY(bind_expr(b, e, a->args[0], &x));
+        if (bind_expr(b, e, a->args[1], &y)) return expr_free(x), b->err->code;
+        int sx = expr_side(x, ln), sy = expr_side(y, ln);
+        if ((sx == 1 && sy == 2) || (sx == 2 && sy == 1)) {
+            if (sx == 2) {
+                kl_expr *t = x;
+                x = y;
+                y = t;
+            }
+            kl_type lc, rc_t, ret;
+            kl_error tmp;
+            kiln_error_clear(&tmp);
+            if (!func_binary_types(KL_OP_EQ, x->type, y->type, &lc, &rc_t, &ret, &tmp)) {
+                if (add_cast(b, &x, lc, a->loc, false)) return expr_free(y), b->err->code;
+                if (add_cast(b, &y, rc_t, a->loc, false)) return expr_free(x), b->err->code;
+                expr_map_columns(y, col_shift, &ln);
+                return keys_push(b, keys, x, y);
+            }
+        }
+        kl_expr *cmp;
+        TRY(bind_binary_bound(b, KL_OP_EQ, a->loc, x, y, &cmp));
+        return and_into(b, residual, cmp, a->loc);
+    }
+    kl_expr *c;
+    TRY(bind_expr(b, e, a, &c));
+    TRY(require_bool(b, &c, a->loc, "JOIN condition"));
+    return and_into(b, residual, c, a->loc);
+}
+
+static kl_join_type join_type_of(ast_join_type t) {
+    switch (t) {
+    case AST_JOIN_LEFT: return KL_JOIN_LEFT;
+    case AST_JOIN_RIGHT: return KL_JOIN_RIGHT;
+    case AST_JOIN_FULL: return KL_JOIN_FULL;
+    default: return KL_JOIN_INNER;
+    }
+}
+
+static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
+    kl_op *lop = NULL, *rop = NULL;
+    scope lsc, rsc;
+    TRY(plan_from(b, ref->left, &lop, &lsc));
+    if (plan_from(b, ref->right, &rop, &rsc)) {
+        op_free(lop);
+        scope_free(&lsc);
+        return b->err->code;
+    }
+    uint32_t ln = lsc.n, rn = rsc.n;
+    double lest = lsc.est_rows, rest = rsc.est_rows;
+    if (scope_merge(b, &lsc, &rsc, sc)) {
+        op_free(lop);
+        op_free(rop);
+        return b->err->code;
+    }
+    kl_join_type jt = join_type_of(ref->join_type);
+    bool inner = jt == KL_JOIN_INNER;
+    env e = {sc, NULL, "the JOIN condition"};
+    join_keys keys = {0};
+    kl_expr *residual = NULL, *lfilter = NULL, *rfilter = NULL;
+    int rc = 0;
+    int *coalesce_at = NULL; /* FULL JOIN USING: left column position -> right column */
+
+    /* USING (a, b): equality of same-named columns; one of each pair is hidden */
+    if (ref->n_using) {
+        coalesce_at = kl_calloc(ln ? ln : 1, sizeof(int));
+        if (!coalesce_at) rc = bind_oom(b);
+        for (uint32_t i = 0; !rc && i < ln; i++) coalesce_at[i] = -1;
+    }
+    for (int u = 0; !rc && u < ref->n_using; u++) {
+        long li = -1, ri = -1;
+        for (uint32_t c = 0; c < sc->n; c++) {
+            if (sc->cols[c].hidden || strcasecmp(sc->cols[c].name, ref->using_cols[u])) continue;
+            if (c < ln && li < 0) li = (long)c;
+            else if (c >= ln && ri < 0) ri = (long)c;
+        }
+        if (li < 0 || ri < 0) {
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, ref->loc,
+                           "Column \"%s\" does not exist on %s side of join!", ref->using_cols[u], li < 0 ? "left" : "right");
+            break;
+        }
+        kl_expr *x = expr_new_column((uint32_t)li, sc->cols[li].type);
+        kl_expr *y = expr_new_column((uint32_t)ri - ln, sc->cols[ri].type);
+        if (!x || !y) {
+            expr_free(x);
+            expr_free(y);
+            rc = bind_oom(b);
+            break;
+        }
+        kl_type lc, rct, ret;
+        kl_error tmp;
+        kiln_error_clear(&tmp);
+        if (func_binary_types(KL_OP_EQ, x->type, y->type, &lc, &rct, &ret, &tmp)) {
+            expr_free(x);
+            expr_free(y);
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "Cannot join on \"%s\": types %s and %s are not comparable",
+                           ref->using_cols[u], kiln_type_name(sc->cols[li].type), kiln_type_name(sc->cols[ri].type));
+            break;
+        }
+        if (add_cast(b, &x, lc, ref->loc, false) || add_cast(b, &y, rct, ref->loc, false)) {
+            expr_free(x);
+            expr_free(y);
+            rc = b->err->code;
+            break;
+        }
+        if ((rc = keys_push(b, &keys, x, y))) break;
+        if (jt == KL_JOIN_RIGHT) sc->cols[li].hidden = true;
+        else sc->cols[ri].hidden = true;
+        if (jt == KL_JOIN_FULL) coalesce_at[li] = (int)ri;
+    }
+
+    /* ON conjuncts, plus WHERE conjuncts of inner joins that this join can use */
+    ast_expr **conj = NULL;
+    int n_conj = 0, cap_conj = 0;
+    if (!rc && ref->on) collect_conjuncts(b, ref->on, &conj, &n_conj, &cap_conj);
+    for (int i = 0; !rc && i < n_conj; i++) rc = join_conjunct(b, &e, conj[i], ln, &keys, &residual);
+    if (!rc && inner && b->pending) {
+        pending_conds *pc = b->pending;
+        for (int i = 0; !rc && i < pc->n; i++) {
+            if (pc->consumed[i] || ast_has_agg(pc->asts[i])) continue;
+            /* try binding against this join's columns; a conjunct that does not bind here
+               (other tables, outer columns) stays in WHERE */
+            kl_error tmp;
+            kiln_error_clear(&tmp);
+            kl_error *saved = b->err;
+            b->err = &tmp;
+            kl_expr *probe = NULL;
+            int prc = bind_expr(b, &e, pc->asts[i], &probe);
+            b->err = saved;
+            if (prc || probe->type != KILN_TYPE_BOOLEAN) {
+                expr_free(probe);
+                continue;
+            }
+            int side = expr_side(probe, ln);
+            pc->consumed[i] = true;
+            if (side == 1) {
+                rc = and_into(b, &lfilter, probe, pc->asts[i]->loc);
+            } else if (side == 2) {
+                expr_map_columns(probe, col_shift, &ln);
+                rc = and_into(b, &rfilter, probe, pc->asts[i]->loc);
+            } else if (side == 3) {
+                expr_free(probe);
+                rc = join_conjunct(b, &e, pc->asts[i], ln, &keys, &residual);
+            } else {
+                /* constant condition: keep it in WHERE */
+                pc->consumed[i] = false;
+                expr_free(probe);
+            }
+        }
+    }
+    if (rc) goto fail;
+    if (lfilter && !(lop = op_filter(lop, lfilter))) {
+        lfilter = NULL;
+        rc = bind_oom(b);
+        goto fail;
+    }
+    lfilter = NULL;
+    if (rfilter && !(rop = op_filter(rop, rfilter))) {
+        rfilter = NULL;
+        rc = bind_oom(b);
+        goto fail;
+    }
+    rfilter = NULL;
+
+    kl_op *j;
+    if (keys.n) {
+        /* the right child is the build side: build on the smaller input */
+        bool swap = rest > lest * 1.5 && jt != KL_JOIN_SEMI && jt != KL_JOIN_ANTI;
+        if (swap) {
+            swap_ctx s = {ln, rn};
+            if (residual) expr_map_columns(residual, col_swap, &s);
+            kl_join_type st = jt == KL_JOIN_LEFT ? KL_JOIN_RIGHT : jt == KL_JOIN_RIGHT ? KL_JOIN_LEFT : jt;
+            j = op_hash_join(rop, lop, st, keys.r, keys.l, keys.n, residual);
+        } else {
+            j = op_hash_join(lop, rop, jt, keys.l, keys.r, keys.n, residual);
+        }
+        lop = rop = NULL;
+        residual = NULL;
+        uint32_t nk = keys.n;
+        memset(&keys, 0, sizeof keys);
+        KL_UNUSED(nk);
+        if (j && swap) {
+            /* back to left-then-right column order */
+            kl_expr **cols = kl_calloc(ln + rn ? ln + rn : 1, sizeof(kl_expr *));
+            for (uint32_t c = 0; cols && c < ln + rn; c++) {
+                uint32_t src = c < ln ? c + rn : c - ln;
+                cols[c] = expr_new_column(src, j->types[src]);
+                if (!cols[c]) {
+                    for (uint32_t k = 0; k < c; k++) expr_free(cols[k]);
+                    kl_free(cols);
+                    cols = NULL;
+                }
+            }
+            if (!cols) {
+                op_free(j);
+                j = NULL;
+            } else {
+                j = op_project(j, cols, ln + rn);
+            }
+        }
+    } else {
+        keys_free(&keys);
+        j = op_nested_loop_join(lop, rop, jt, residual);
+        lop = rop = NULL;
+        residual = NULL;
+    }
+    if (!j) {
+        rc = bind_oom(b);
+        goto fail;
+    }
+    if (coalesce_at) {
+        /* FULL JOIN USING: the visible column is coalesce(left, right) */
+        const kl_scalar_def *co = func_find_scalar("coalesce");
+        kl_expr **cols = kl_calloc(ln + rn ? ln + rn : 1, sizeof(kl_expr *));
+        for (uint32_t c = 0; !rc && cols && c < ln + rn; c++) {
+            cols[c] = expr_new_column(c, j->types[c]);
+            if (!cols[c]) rc = bind_oom(b);
+            if (!rc && c < ln && coalesce_at[c] >= 0 && co) {
+                kl_expr *f = expr_new(EXPR_FUNC, KILN_TYPE_NULL, 2);
+                kl_expr *r = expr_new_column((uint32_t)coalesce_at[c], j->types[coalesce_at[c]]);
+                if (!f || !r) {
+                    expr_free(f);
+                    expr_free(r);
+                    rc = bind_oom(b);
+                    break;
+                }
+                f->fn = co;
+                f->args[0] = cols[c];
+                f->args[1] = r;
+                cols[c] = f;
+                kl_type types[2] = {f->args[0]->type, r->type};
+                kl_type ret;
+                f->ctx.n_args = 2;
+                if ((rc = co->bind(&f->ctx, types, 2, &ret, b->err))) break;
+                if ((rc = add_cast(b, &f->args[0], types[0], ref->loc, false))) break;
+                if ((rc = add_cast(b, &f->args[1], types[1], ref->loc, false))) break;
+                f->ctx.arg_types[0] = types[0];
+                f->ctx.arg_types[1] = types[1];
+                f->ctx.ret_type = ret;
+                f->type = ret;
+                if (vec_retype(&f->result, ret)) rc = bind_oom(b);
+                sc->cols[c].type = ret;
+            }
+        }
+        if (!cols) rc = bind_oom(b);
+        if (rc) {
+            for (uint32_t c = 0; cols && c < ln + rn; c++) expr_free(cols[c]);
+            kl_free(cols);
+            op_free(j);
+            j = NULL;
+            goto fail;
+        }
+        j = op_project(j, cols, ln + rn);
+        if (!j) {
+            rc = bind_oom(b);
+            goto fail;
+        }
+    }
+    kl_free(coalesce_at);
+    sc->est_rows = KL_MAX(lest, rest);
+    *out = j;
+    return 0;
+fail:
+    kl_free(coalesce_at);
+    keys_free(&keys);
+    expr_free(residual);
+    expr_free(lfilter);
+    expr_free(rfilter);
+    op_free(lop);
+    op_free(rop);
+    scope_free(sc);
+    return rc ? rc : b->err->code;
 }
 
 static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
@@ -1020,6 +1623,7 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
             return kl_err_at(b->err, KILN_ERR_CATALOG, ref->loc, "Table with name %s does not exist!", ref->name);
         }
         TRY(scope_init(b, sc, t->n_cols, t->col_names, t->types, ref->alias ? ref->alias : t->name));
+        sc->est_rows = (double)t->n_rows;
         *out = op_scan_table(t);
         if (!*out) {
             scope_free(sc);
@@ -1049,6 +1653,8 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
             TRY(const_text(b, ref->args[0], "path", &path));
             return plan_csv(b, ref, path, ref->args, ref->arg_names, ref->n_args, out, sc);
         }
+        if (!strcasecmp(ref->name, "range") || !strcasecmp(ref->name, "generate_series"))
+            return plan_range(b, ref, out, sc);
         return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "Table Function with name %s does not exist!", ref->name);
     }
     case AST_TABLE_SUBQUERY: {
@@ -1065,8 +1671,7 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         }
         return rc;
     }
-    case AST_TABLE_JOIN:
-        return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "JOIN is not supported yet");
+    case AST_TABLE_JOIN: return plan_join(b, ref, out, sc);
     }
     return kl_err_at(b->err, KILN_ERR_INTERNAL, ref->loc, "unknown FROM item");
 }
@@ -1110,6 +1715,7 @@ static int expand_items(binder *b, ast_select *sel, scope *sc, item_list *items)
         if (a->kind == AST_STAR) {
             bool any = false;
             for (uint32_t c = 0; sc && c < sc->n; c++) {
+                if (sc->cols[c].hidden && !a->table) continue;
                 if (a->table && !str_eq_ci(a->table, sc->cols[c].table)) continue;
                 ast_expr *col = kl_arena_calloc(&b->arena, sizeof *col);
                 if (!col) return bind_oom(b);
@@ -1140,6 +1746,30 @@ static int expand_items(binder *b, ast_select *sel, scope *sc, item_list *items)
         } else name = ast_text(b, a);
         TRY(items_push(b, items, a, name));
     }
+    return 0;
+}
+
+/* ORDER BY ALL [ASC|DESC] [NULLS ..] -> one ordinal item per output column */
+static int expand_order_all(binder *b, ast_order_item *items, int n, uint32_t n_out, ast_order_item **out,
+                            uint32_t *n_items) {
+    *out = items;
+    *n_items = (uint32_t)n;
+    if (n != 1 || items[0].expr->kind != AST_STAR || items[0].expr->table) return 0;
+    ast_order_item *all = kl_arena_calloc(&b->arena, (n_out ? n_out : 1) * sizeof *all);
+    if (!all) return bind_oom(b);
+    for (uint32_t i = 0; i < n_out; i++) {
+        ast_expr *c = kl_arena_calloc(&b->arena, sizeof *c);
+        if (!c) return bind_oom(b);
+        c->kind = AST_CONST;
+        c->lit_type = KILN_TYPE_BIGINT;
+        c->ival = (int64_t)i + 1;
+        c->loc = items[0].expr->loc;
+        c->end = items[0].expr->end;
+        all[i] = items[0];
+        all[i].expr = c;
+    }
+    *out = all;
+    *n_items = n_out;
     return 0;
 }
 
@@ -1224,6 +1854,126 @@ static int plan_values(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     return 0;
 }
 
+/* Cast the columns of op to types (a projection; op unchanged when nothing differs). */
+static int cast_columns(binder *b, kl_op **op, const kl_type *types, int loc) {
+    bool differ = false;
+    for (uint32_t c = 0; c < (*op)->n_cols; c++) differ |= (*op)->types[c] != types[c];
+    if (!differ) return 0;
+    kl_expr **cols = kl_calloc((*op)->n_cols, sizeof(kl_expr *));
+    if (!cols) return bind_oom(b);
+    int rc = 0;
+    for (uint32_t c = 0; !rc && c < (*op)->n_cols; c++) {
+        cols[c] = expr_new_column(c, (*op)->types[c]);
+        if (!cols[c]) rc = bind_oom(b);
+        else rc = add_cast(b, &cols[c], types[c], loc, false);
+    }
+    if (rc) {
+        free_exprs(cols, (*op)->n_cols);
+        return rc;
+    }
+    *op = op_project(*op, cols, (*op)->n_cols);
+    return *op ? 0 : bind_oom(b);
+}
+
+/* ORDER BY / LIMIT / OFFSET over a finished relation whose columns are `names` (set
+   operations: items bind against the output columns only). */
+static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **names) {
+    ast_order_item *items;
+    uint32_t n_order;
+    TRY(expand_order_all(b, sel->order_by, sel->n_order_by, (*op)->n_cols, &items, &n_order));
+    if (n_order) {
+        scope sc;
+        TRY(scope_init(b, &sc, (*op)->n_cols, names, (*op)->types, NULL));
+        env e = {&sc, NULL, "ORDER BY"};
+        kl_expr **keys = kl_calloc(n_order, sizeof(kl_expr *));
+        bool *desc = kl_calloc(n_order, sizeof(bool)), *nf = kl_calloc(n_order, sizeof(bool));
+        int rc = (!keys || !desc || !nf) ? bind_oom(b) : 0;
+        for (uint32_t o = 0; !rc && o < n_order; o++) {
+            ast_expr *oa = items[o].expr;
+            if (oa->kind == AST_CONST && oa->lit_type == KILN_TYPE_BIGINT) {
+                if (oa->ival < 1 || oa->ival > (int64_t)(*op)->n_cols)
+                    rc = kl_err_at(b->err, KILN_ERR_BINDER, oa->loc, "ORDER term out of range - should be between 1 and %u", (*op)->n_cols);
+                else if (!(keys[o] = expr_new_column((uint32_t)oa->ival - 1, (*op)->types[oa->ival - 1])))
+                    rc = bind_oom(b);
+            } else {
+                rc = bind_expr(b, &e, oa, &keys[o]);
+            }
+            desc[o] = items[o].desc;
+            nf[o] = items[o].nulls_first == 1;
+        }
+        scope_free(&sc);
+        if (rc) {
+            free_exprs(keys, n_order);
+            kl_free(desc);
+            kl_free(nf);
+            return rc;
+        }
+        *op = op_sort(*op, keys, desc, nf, n_order);
+        kl_free(desc);
+        kl_free(nf);
+        if (!*op) return bind_oom(b);
+    }
+    if (sel->limit || sel->offset) {
+        int64_t lim = -1, off = 0;
+        if (sel->limit) TRY(limit_value(b, sel->limit, "LIMIT", &lim));
+        if (sel->offset) TRY(limit_value(b, sel->offset, "OFFSET", &off));
+        *op = op_limit(*op, lim, off < 0 ? 0 : off);
+        if (!*op) return bind_oom(b);
+    }
+    return 0;
+}
+
+static int plan_setop(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_out) {
+    kl_op *l = NULL, *r = NULL;
+    char **ln = NULL, **rn = NULL;
+    uint32_t nl = 0, nr = 0;
+    TRY(plan_select(b, sel->left, &l, &ln, &nl));
+    int rc = plan_select(b, sel->right, &r, &rn, &nr);
+    kl_type *types = NULL;
+    if (!rc && nl != nr)
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->right->loc,
+                       "Set operations can only apply to expressions with the same number of result columns");
+    if (!rc && !(types = kl_calloc(nl ? nl : 1, sizeof(kl_type)))) rc = bind_oom(b);
+    for (uint32_t c = 0; !rc && c < nl; c++) {
+        if (unify_types(l->types[c], r->types[c], &types[c])) {
+            if (types[c] == KILN_TYPE_NULL) types[c] = KILN_TYPE_BIGINT;
+        } else if (l->types[c] == KILN_TYPE_VARCHAR || r->types[c] == KILN_TYPE_VARCHAR) {
+            types[c] = KILN_TYPE_VARCHAR; /* DuckDB: a mix with VARCHAR becomes VARCHAR */
+        } else {
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->loc, "Cannot combine types %s and %s in column %u of a set operation",
+                           kiln_type_name(l->types[c]), kiln_type_name(r->types[c]), c + 1);
+        }
+    }
+    if (!rc) rc = cast_columns(b, &l, types, sel->loc);
+    if (!rc) rc = cast_columns(b, &r, types, sel->loc);
+    kl_free(types);
+    names_free(rn, nr);
+    if (rc) {
+        op_free(l);
+        op_free(r);
+        names_free(ln, nl);
+        return rc;
+    }
+    kl_setop_kind kind = sel->setop == AST_SETOP_UNION_ALL ? KL_SETOP_UNION_ALL
+                       : sel->setop == AST_SETOP_UNION     ? KL_SETOP_UNION
+                       : sel->setop == AST_SETOP_EXCEPT    ? KL_SETOP_EXCEPT
+                                                           : KL_SETOP_INTERSECT;
+    kl_op *op = op_setop(l, r, kind);
+    if (!op) {
+        names_free(ln, nl);
+        return bind_oom(b);
+    }
+    if ((rc = order_limit_output(b, sel, &op, ln))) {
+        op_free(op);
+        names_free(ln, nl);
+        return rc;
+    }
+    *out = op;
+    *names_out = ln;
+    *n_out = nl;
+    return 0;
+}
+
 static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_out) {
     *out = NULL;
     if (++b->depth > 200) {
@@ -1246,8 +1996,8 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     int *order_col = NULL;
 
     if (sel->setop != AST_SETOP_NONE) {
-        rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->loc, "UNION, EXCEPT and INTERSECT are not supported yet");
-        goto done;
+        rc = plan_setop(b, sel, &op, names_out, n_out);
+        goto done_values;
     }
     if (sel->values) {
         rc = plan_values(b, sel, &op, names_out, n_out);
@@ -1258,9 +2008,20 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         goto done;
     }
 
-    /* 1. FROM */
+    /* 1. FROM (joins may take WHERE conjuncts as join conditions or pushed-down filters) */
+    pending_conds pc = {0};
+    pending_conds *saved_pending = b->pending;
     if (sel->from) {
-        if ((rc = plan_from(b, sel->from, &op, &sc))) goto done;
+        b->pending = NULL;
+        if (sel->where && sel->from->kind == AST_TABLE_JOIN) {
+            int cap = 0;
+            collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap);
+            pc.consumed = kl_arena_calloc(&b->arena, (size_t)(pc.n ? pc.n : 1) * sizeof(bool));
+            if (pc.consumed) b->pending = &pc;
+        }
+        rc = plan_from(b, sel->from, &op, &sc);
+        b->pending = saved_pending;
+        if (rc) goto done;
     } else {
         op = op_dual();
         if (!op) {
@@ -1269,16 +2030,32 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         }
     }
 
-    /* 2. WHERE */
+    /* 2. WHERE (what the joins did not take) */
     if (sel->where) {
         env e = {&sc, NULL, "WHERE"};
-        kl_expr *pred;
-        if ((rc = bind_expr(b, &e, sel->where, &pred))) goto done;
-        if ((rc = require_bool(b, &pred, sel->where->loc, "WHERE clause"))) goto done;
-        op = op_filter(op, pred);
-        if (!op) {
-            rc = bind_oom(b);
-            goto done;
+        kl_expr *pred = NULL;
+        if (pc.consumed) {
+            for (int i = 0; i < pc.n; i++) {
+                if (pc.consumed[i]) continue;
+                kl_expr *c;
+                if ((rc = bind_expr(b, &e, pc.asts[i], &c))) break;
+                if ((rc = require_bool(b, &c, pc.asts[i]->loc, "WHERE clause"))) break;
+                if ((rc = and_into(b, &pred, c, pc.asts[i]->loc))) break;
+            }
+            if (rc) {
+                expr_free(pred);
+                goto done;
+            }
+        } else {
+            if ((rc = bind_expr(b, &e, sel->where, &pred))) goto done;
+            if ((rc = require_bool(b, &pred, sel->where->loc, "WHERE clause"))) goto done;
+        }
+        if (pred) {
+            op = op_filter(op, pred);
+            if (!op) {
+                rc = bind_oom(b);
+                goto done;
+            }
         }
     }
 
@@ -1344,7 +2121,9 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     }
 
     /* 4. select list, HAVING, ORDER BY */
-    uint32_t n_order = (uint32_t)sel->n_order_by;
+    ast_order_item *order_items;
+    uint32_t n_order;
+    if ((rc = expand_order_all(b, sel->order_by, sel->n_order_by, items.n, &order_items, &n_order))) goto done;
     projs = kl_calloc(items.n + n_order + 1, sizeof(kl_expr *));
     order_col = kl_calloc(n_order + 1, sizeof(int));
     if (!projs || !order_col) {
@@ -1363,7 +2142,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         if ((rc = require_bool(b, &having, sel->having->loc, "HAVING clause"))) goto done;
     }
     for (uint32_t o = 0; o < n_order; o++) {
-        ast_expr *oa = sel->order_by[o].expr;
+        ast_expr *oa = order_items[o].expr;
         order_col[o] = -1;
         if (oa->kind == AST_CONST && oa->lit_type == KILN_TYPE_BIGINT) {
             if (oa->ival < 1 || oa->ival > (int64_t)items.n) {
@@ -1453,9 +2232,9 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
                 rc = bind_oom(b);
                 goto done;
             }
-            desc[o] = sel->order_by[o].desc;
+            desc[o] = order_items[o].desc;
             /* DuckDB default: NULLS LAST for both directions */
-            nfirst[o] = sel->order_by[o].nulls_first == 1;
+            nfirst[o] = order_items[o].nulls_first == 1;
         }
         op = op_sort(op, sort_keys, desc, nfirst, n_order);
         sort_keys = NULL;
@@ -1497,7 +2276,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         }
     }
     /* CSV projection pushdown: convert only the columns the query referenced */
-    if (sc.csv) csv_set_projection(sc.csv, sc.used);
+    for (uint32_t i = 0; i < sc.n_csvs; i++) csv_set_projection(sc.csvs[i].csv, sc.used + sc.csvs[i].offset);
     *names_out = items.names;
     *n_out = items.n;
     items.names = NULL;

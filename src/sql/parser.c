@@ -355,9 +355,15 @@ static bool ps_type(parser *p, kl_type *out) {
 
 /* ---- expressions: primaries ---------------------------------------------------------------- */
 
-/* ORDER BY item: expr [ASC|DESC] [NULLS FIRST|LAST] */
+/* ORDER BY item: expr [ASC|DESC] [NULLS FIRST|LAST]; ORDER BY ALL is an AST_STAR item that
+   the binder expands to every output column */
 static bool ps_order_item(parser *p, ast_order_item *it) {
-    it->expr = ps_expr(p);
+    if (ps_at_kw(p, "all") && ps_peek(p, 1)->kind != LEX_LPAREN) {
+        it->expr = ps_expr_new(p, AST_STAR, ps_loc(p));
+        ps_advance(p);
+    } else {
+        it->expr = ps_expr(p);
+    }
     if (!it->expr) return false;
     it->desc = false;
     it->nulls_first = -1;
