@@ -35,6 +35,7 @@
 
 #include "exec/hashtable.h"
 #include "exec/join.h"
+#include "exec/window.h"
 #include "util/textconv.h"
 
 /* ---- catalog ------------------------------------------------------------------------ */
@@ -138,10 +139,13 @@ typedef struct binder {
     int depth;
 } binder;
 
+typedef struct win_env win_env;
+
 typedef struct env {
-    scope *sc;         /* columns visible (NULL: none) */
-    agg_env *agg;      /* aggregate context, or NULL */
+    scope *sc;          /* columns visible (NULL: none) */
+    agg_env *agg;       /* aggregate context, or NULL */
     const char *clause; /* for "aggregates are not allowed in WHERE" */
+    win_env *win;       /* window calls are collected here, or not allowed (NULL) */
 } env;
 
 static void scope_free(scope *s) {
@@ -674,16 +678,10 @@ static int bind_scalar_call(binder *b, env *e, ast_expr *a, const kl_scalar_def 
     return maybe_fold(b, out);
 }
 
-static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
-    agg_env *ag = e->agg;
-    if (!ag)
-        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "aggregate function calls are not allowed in %s",
-                         e->clause ? e->clause : "this context");
-    for (uint32_t i = 0; i < ag->n_aggs; i++)
-        if (ast_equal(ag->agg_asts[i], a)) {
-            *out = expr_new_column(ag->n_keys + i, ag->aggs[i].ret_type);
-            return *out ? 0 : bind_oom(b);
-        }
+/* Bind an aggregate call: resolve the definition (count(*) -> count_star, count(DISTINCT x)
+   -> count_distinct), bind its arguments in arg_env, let the aggregate choose argument types,
+   and cast. Used for GROUP BY aggregates and window aggregates. */
+static int build_agg_call(binder *b, env *arg_env, ast_expr *a, kl_agg_call *call) {
     const char *name = a->name;
     int n = a->n_args;
     if (!strcasecmp(name, "count") && (a->star || n == 0)) {
@@ -698,6 +696,48 @@ static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
     if (!def) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Aggregate function %s does not exist", name);
     if (n < def->min_args || (def->max_args >= 0 && n > def->max_args))
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() does not take %d argument%s", a->name, n, n == 1 ? "" : "s");
+    memset(call, 0, sizeof *call);
+    call->def = def;
+    call->n_args = n;
+    call->args = kl_calloc(n ? (size_t)n : 1, sizeof(kl_expr *));
+    if (!call->args) return bind_oom(b);
+    int rc = 0;
+    kl_type types[16];
+    if (n > 16) rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments");
+    for (int i = 0; i < n && !rc; i++) {
+        if (a->args[i]->kind == AST_FUNC && is_agg_call(a->args[i]) && !arg_env->agg)
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "aggregate function calls cannot be nested");
+        else
+            rc = bind_expr(b, arg_env, a->args[i], &call->args[i]);
+        if (!rc) types[i] = call->args[i]->type;
+    }
+    if (!rc) {
+        call->ctx.n_args = n;
+        rc = def->bind(&call->ctx, types, n, &call->ret_type, &call->state_size, b->err);
+        if (rc) kl_err_set_offset(b->err, a->loc);
+    }
+    for (int i = 0; i < n && !rc; i++) {
+        rc = add_cast(b, &call->args[i], types[i], a->args[i]->loc, false);
+        if (i < 8) call->ctx.arg_types[i] = types[i];
+    }
+    if (rc) {
+        agg_call_clear(call);
+        return rc;
+    }
+    call->ctx.ret_type = call->ret_type;
+    return 0;
+}
+
+static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    agg_env *ag = e->agg;
+    if (!ag)
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "aggregate function calls are not allowed in %s",
+                         e->clause ? e->clause : "this context");
+    for (uint32_t i = 0; i < ag->n_aggs; i++)
+        if (ast_equal(ag->agg_asts[i], a)) {
+            *out = expr_new_column(ag->n_keys + i, ag->aggs[i].ret_type);
+            return *out ? 0 : bind_oom(b);
+        }
     if (ag->n_aggs == ag->cap_aggs) {
         uint32_t cap = ag->cap_aggs ? ag->cap_aggs * 2 : 8;
         kl_agg_call *na = kl_realloc(ag->aggs, cap * sizeof *na);
@@ -708,42 +748,177 @@ static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
         ag->agg_asts = nx;
         ag->cap_aggs = cap;
     }
-    kl_agg_call call;
-    memset(&call, 0, sizeof call);
-    call.def = def;
-    call.n_args = n;
-    call.args = kl_calloc(n ? (size_t)n : 1, sizeof(kl_expr *));
-    if (!call.args) return bind_oom(b);
     /* arguments are bound against the input, outside the aggregate context */
-    env inner = {e->sc, NULL, "aggregate function arguments"};
-    int rc = 0;
-    kl_type types[16];
-    if (n > 16) rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments");
-    for (int i = 0; i < n && !rc; i++) {
-        if (a->args[i]->kind == AST_FUNC && is_agg_call(a->args[i]))
-            rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "aggregate function calls cannot be nested");
-        else
-            rc = bind_expr(b, &inner, a->args[i], &call.args[i]);
-        if (!rc) types[i] = call.args[i]->type;
-    }
-    if (!rc) {
-        call.ctx.n_args = n;
-        rc = def->bind(&call.ctx, types, n, &call.ret_type, &call.state_size, b->err);
-        if (rc) kl_err_set_offset(b->err, a->loc);
-    }
-    for (int i = 0; i < n && !rc; i++) {
-        rc = add_cast(b, &call.args[i], types[i], a->args[i]->loc, false);
-        if (i < 8) call.ctx.arg_types[i] = types[i];
-    }
-    if (rc) {
-        agg_call_clear(&call);
-        return rc;
-    }
-    call.ctx.ret_type = call.ret_type;
+    env inner = {e->sc, NULL, "aggregate function arguments", NULL};
+    kl_agg_call call;
+    TRY(build_agg_call(b, &inner, a, &call));
     ag->aggs[ag->n_aggs] = call;
     ag->agg_asts[ag->n_aggs] = a;
     ag->n_aggs++;
     *out = expr_new_column(ag->n_keys + ag->n_aggs - 1, call.ret_type);
+    return *out ? 0 : bind_oom(b);
+}
+
+/* ---- window functions -------------------------------------------------------------- */
+
+/* Window calls of one SELECT. Their results are columns after the window operator's input
+   columns, whose count is only known once every aggregate is bound, so references use
+   WIN_COL_BASE + index and are renumbered at the end (win_renumber). */
+#define WIN_COL_BASE 0x40000000u
+
+typedef struct win_env {
+    kl_win_call *calls;
+    ast_expr **asts;
+    uint32_t n, cap;
+} win_env;
+
+static void win_renumber(uint32_t *col, void *ctx) {
+    if (*col >= WIN_COL_BASE) *col = *col - WIN_COL_BASE + *(uint32_t *)ctx;
+}
+
+static int const_int(binder *b, ast_expr *a, const char *opt, int64_t *out);
+
+static int frame_offset(binder *b, ast_expr *a, int64_t *out) {
+    if (!a) return *out = 0, 0;
+    TRY(const_int(b, a, "window frame offset", out));
+    if (*out < 0) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "window frame offset must not be negative");
+    return 0;
+}
+
+static kl_bound_kind bound_of(ast_bound_kind k) {
+    switch (k) {
+    case AST_BOUND_UNBOUNDED_PRECEDING: return KL_BOUND_UNBOUNDED_PRECEDING;
+    case AST_BOUND_PRECEDING: return KL_BOUND_PRECEDING;
+    case AST_BOUND_CURRENT_ROW: return KL_BOUND_CURRENT_ROW;
+    case AST_BOUND_FOLLOWING: return KL_BOUND_FOLLOWING;
+    default: return KL_BOUND_UNBOUNDED_FOLLOWING;
+    }
+}
+
+static int bind_window_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    win_env *w = e->win;
+    if (!w)
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "window functions are not allowed in %s",
+                         e->clause ? e->clause : "this context");
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->asts[i] == a) {
+            *out = expr_new_column(WIN_COL_BASE + i, w->calls[i].ret_type);
+            return *out ? 0 : bind_oom(b);
+        }
+    static const struct { const char *name; kl_win_kind kind; int min, max; } fns[] = {
+        {"row_number", KL_WIN_ROW_NUMBER, 0, 0}, {"rank", KL_WIN_RANK, 0, 0},
+        {"dense_rank", KL_WIN_DENSE_RANK, 0, 0}, {"percent_rank", KL_WIN_PERCENT_RANK, 0, 0},
+        {"cume_dist", KL_WIN_CUME_DIST, 0, 0},   {"ntile", KL_WIN_NTILE, 1, 1},
+        {"lag", KL_WIN_LAG, 1, 3},               {"lead", KL_WIN_LEAD, 1, 3},
+        {"first_value", KL_WIN_FIRST_VALUE, 1, 1}, {"last_value", KL_WIN_LAST_VALUE, 1, 1},
+        {"nth_value", KL_WIN_NTH_VALUE, 2, 2},
+    };
+    kl_win_call call;
+    memset(&call, 0, sizeof call);
+    call.kind = KL_WIN_AGG;
+    int fi = -1;
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+        if (!strcasecmp(a->name, fns[i].name)) fi = (int)i;
+    /* arguments: same scope, but no nested window calls */
+    env ae = *e;
+    ae.win = NULL;
+    ae.clause = "window function arguments";
+    int rc = 0;
+    if (fi >= 0) {
+        call.kind = fns[fi].kind;
+        if (a->n_args < fns[fi].min || a->n_args > fns[fi].max)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() does not take %d argument%s", a->name, a->n_args,
+                             a->n_args == 1 ? "" : "s");
+        call.n_args = a->n_args;
+        call.args = kl_calloc(a->n_args ? (size_t)a->n_args : 1, sizeof(kl_expr *));
+        if (!call.args) return bind_oom(b);
+        for (int i = 0; i < a->n_args && !rc; i++) rc = bind_expr(b, &ae, a->args[i], &call.args[i]);
+        switch (call.kind) {
+        case KL_WIN_PERCENT_RANK:
+        case KL_WIN_CUME_DIST: call.ret_type = KILN_TYPE_DOUBLE; break;
+        case KL_WIN_ROW_NUMBER:
+        case KL_WIN_RANK:
+        case KL_WIN_DENSE_RANK: call.ret_type = KILN_TYPE_BIGINT; break;
+        case KL_WIN_NTILE:
+            call.ret_type = KILN_TYPE_BIGINT;
+            if (!rc) rc = add_cast(b, &call.args[0], KILN_TYPE_BIGINT, a->args[0]->loc, false);
+            break;
+        default:
+            if (rc) break;
+            call.ret_type = call.args[0]->type;
+            if (call.ret_type == KILN_TYPE_NULL) {
+                call.ret_type = KILN_TYPE_BIGINT;
+                rc = add_cast(b, &call.args[0], KILN_TYPE_BIGINT, a->args[0]->loc, false);
+            }
+            if (!rc && a->n_args >= 2) rc = add_cast(b, &call.args[1], KILN_TYPE_BIGINT, a->args[1]->loc, false);
+            if (!rc && a->n_args >= 3) {
+                kl_type t;
+                if (!unify_types(call.ret_type, call.args[2]->type, &t)) t = call.ret_type;
+                if (t != call.ret_type) {
+                    call.ret_type = t;
+                    rc = add_cast(b, &call.args[0], t, a->args[0]->loc, false);
+                }
+                if (!rc) rc = add_cast(b, &call.args[2], t, a->args[2]->loc, false);
+            }
+        }
+    } else if (!strcasecmp(a->name, "count") || func_find_agg(a->name)) {
+        if (a->distinct)
+            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "DISTINCT is not supported in window aggregates");
+        rc = build_agg_call(b, &ae, a, &call.agg);
+        if (!rc) call.ret_type = call.agg.ret_type;
+    } else {
+        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Window function %s does not exist", a->name);
+    }
+    ast_window *ow = a->over;
+    if (!rc && ow->n_partition_by) {
+        call.partition = kl_calloc((size_t)ow->n_partition_by, sizeof(kl_expr *));
+        if (!call.partition) rc = bind_oom(b);
+        for (int i = 0; !rc && i < ow->n_partition_by; i++) {
+            rc = bind_expr(b, &ae, ow->partition_by[i], &call.partition[i]);
+            if (!rc) call.n_partition++;
+        }
+    }
+    if (!rc && ow->n_order_by) {
+        uint32_t n = (uint32_t)ow->n_order_by;
+        call.order = kl_calloc(n, sizeof(kl_expr *));
+        call.desc = kl_calloc(n, sizeof(bool));
+        call.nulls_first = kl_calloc(n, sizeof(bool));
+        if (!call.order || !call.desc || !call.nulls_first) rc = bind_oom(b);
+        for (uint32_t i = 0; !rc && i < n; i++) {
+            rc = bind_expr(b, &ae, ow->order_by[i].expr, &call.order[i]);
+            if (rc) break;
+            call.n_order++;
+            call.desc[i] = ow->order_by[i].desc;
+            call.nulls_first[i] = ow->order_by[i].nulls_first == 1;
+        }
+    }
+    if (!rc) {
+        call.frame = ow->frame == AST_FRAME_ROWS ? KL_FRAME_ROWS : ow->frame == AST_FRAME_RANGE ? KL_FRAME_RANGE : KL_FRAME_DEFAULT;
+        call.start = bound_of(ow->start_kind);
+        call.end = bound_of(ow->end_kind);
+        rc = frame_offset(b, ow->start_offset, &call.start_offset);
+        if (!rc) rc = frame_offset(b, ow->end_offset, &call.end_offset);
+    }
+    if (!rc && w->n == w->cap) {
+        uint32_t cap = w->cap ? w->cap * 2 : 4;
+        kl_win_call *nc = kl_realloc(w->calls, cap * sizeof *nc);
+        if (nc) w->calls = nc;
+        ast_expr **na = nc ? kl_realloc(w->asts, cap * sizeof *na) : NULL;
+        if (na) {
+            w->asts = na;
+            w->cap = cap;
+        } else {
+            rc = bind_oom(b);
+        }
+    }
+    if (rc) {
+        win_call_clear(&call);
+        return rc;
+    }
+    w->calls[w->n] = call;
+    w->asts[w->n] = a;
+    w->n++;
+    *out = expr_new_column(WIN_COL_BASE + w->n - 1, call.ret_type);
     return *out ? 0 : bind_oom(b);
 }
 
@@ -844,8 +1019,7 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
         }
         return make_node(b, EXPR_NEG, l->type, a->loc, &l, 1, out);
     case AST_FUNC: {
-        if (a->over)
-            return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "window functions (OVER) are not supported yet");
+        if (a->over) return bind_window_call(b, e, a, out);
         if (is_agg_call(a)) return bind_agg_call(b, e, a, out);
         const kl_scalar_def *fn = func_find_scalar(a->name);
         if (!fn) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Scalar Function with name %s does not exist!", a->name);
@@ -968,7 +1142,7 @@ int bind_constant(const char *sql, ast_expr *a, kl_expr **out, kl_error *err) {
     b.sql = sql;
     b.err = err;
     kl_arena_init(&b.arena, 4096);
-    env e = {NULL, NULL, "a constant expression"};
+    env e = {NULL, NULL, "a constant expression", NULL};
     int rc = bind_expr(&b, &e, a, out);
     if (!rc && (*out)->kind != EXPR_CONST) {
         expr_free(*out);
@@ -1380,7 +1554,7 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     }
     kl_join_type jt = join_type_of(ref->join_type);
     bool inner = jt == KL_JOIN_INNER;
-    env e = {sc, NULL, "the JOIN condition"};
+    env e = {sc, NULL, "the JOIN condition", NULL};
     join_keys keys = {0};
     kl_expr *residual = NULL, *lfilter = NULL, *rfilter = NULL;
     int rc = 0;
@@ -1800,7 +1974,7 @@ static void free_exprs(kl_expr **xs, uint32_t n) {
 
 static int plan_values(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_names) {
     uint32_t nr = (uint32_t)sel->n_values_rows, nc = (uint32_t)sel->n_values_cols;
-    env e = {NULL, NULL, "VALUES"};
+    env e = {NULL, NULL, "VALUES", NULL};
     kl_expr ***rows = kl_calloc(nr ? nr : 1, sizeof(kl_expr **));
     kl_type *types = kl_calloc(nc ? nc : 1, sizeof(kl_type));
     char **names = kl_calloc(nc ? nc : 1, sizeof(char *));
@@ -1884,7 +2058,7 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
     if (n_order) {
         scope sc;
         TRY(scope_init(b, &sc, (*op)->n_cols, names, (*op)->types, NULL));
-        env e = {&sc, NULL, "ORDER BY"};
+        env e = {&sc, NULL, "ORDER BY", NULL};
         kl_expr **keys = kl_calloc(n_order, sizeof(kl_expr *));
         bool *desc = kl_calloc(n_order, sizeof(bool)), *nf = kl_calloc(n_order, sizeof(bool));
         int rc = (!keys || !desc || !nf) ? bind_oom(b) : 0;
@@ -1987,6 +2161,8 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     scope sc = {0};
     item_list items = {0};
     agg_env ag = {0};
+    win_env wins = {0};
+    kl_expr *qualify = NULL;
     kl_expr **projs = NULL;
     uint32_t n_proj = 0;
     kl_expr **keys = NULL;
@@ -2003,11 +2179,6 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         rc = plan_values(b, sel, &op, names_out, n_out);
         goto done_values;
     }
-    if (sel->qualify) {
-        rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->qualify->loc, "QUALIFY is not supported yet");
-        goto done;
-    }
-
     /* 1. FROM (joins may take WHERE conjuncts as join conditions or pushed-down filters) */
     pending_conds pc = {0};
     pending_conds *saved_pending = b->pending;
@@ -2032,7 +2203,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
 
     /* 2. WHERE (what the joins did not take) */
     if (sel->where) {
-        env e = {&sc, NULL, "WHERE"};
+        env e = {&sc, NULL, "WHERE", NULL};
         kl_expr *pred = NULL;
         if (pc.consumed) {
             for (int i = 0; i < pc.n; i++) {
@@ -2066,7 +2237,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     for (uint32_t i = 0; i < items.n && !aggregate; i++) aggregate = ast_has_agg(items.asts[i]);
     for (int i = 0; i < sel->n_order_by && !aggregate; i++) aggregate = ast_has_agg(sel->order_by[i].expr);
 
-    env item_env = {&sc, NULL, "the select list"};
+    env item_env = {&sc, NULL, "the select list", &wins};
     if (aggregate) {
         /* resolve GROUP BY items */
         uint32_t ng = 0;
@@ -2112,7 +2283,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             rc = bind_oom(b);
             goto done;
         }
-        env ge = {&sc, NULL, "GROUP BY"};
+        env ge = {&sc, NULL, "GROUP BY", NULL};
         for (uint32_t k = 0; k < ng; k++) {
             if ((rc = bind_expr(b, &ge, gasts[k], &keys[k]))) goto done;
             ag.key_types[k] = keys[k]->type;
@@ -2138,6 +2309,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     if (sel->having) {
         env he = item_env;
         he.clause = "HAVING";
+        he.win = NULL;
         if ((rc = bind_expr(b, &he, sel->having, &having))) goto done;
         if ((rc = require_bool(b, &having, sel->having->loc, "HAVING clause"))) goto done;
     }
@@ -2185,6 +2357,16 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         order_col[o] = (int)n_proj++;
     }
 
+    if (sel->qualify) {
+        env qe = item_env;
+        qe.clause = "QUALIFY";
+        if ((rc = bind_expr(b, &qe, sel->qualify, &qualify)) ||
+            (rc = require_bool(b, &qualify, sel->qualify->loc, "QUALIFY clause"))) {
+            expr_free(having);
+            goto done;
+        }
+    }
+
     if (aggregate) {
         op = op_hash_agg(op, keys, ag.n_keys, ag.aggs, ag.n_aggs);
         keys = NULL;
@@ -2201,6 +2383,27 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
                 rc = bind_oom(b);
                 goto done;
             }
+        }
+    }
+    if (wins.n) {
+        /* window results follow the columns the window operator reads */
+        uint32_t base = op->n_cols;
+        for (uint32_t i = 0; i < n_proj; i++) expr_map_columns(projs[i], win_renumber, &base);
+        if (qualify) expr_map_columns(qualify, win_renumber, &base);
+        op = op_window(op, wins.calls, wins.n);
+        wins.calls = NULL;
+        wins.n = 0;
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
+    }
+    if (qualify) {
+        op = op_filter(op, qualify);
+        qualify = NULL;
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
         }
     }
     op = op_project(op, projs, n_proj);
@@ -2294,6 +2497,10 @@ done:
         kl_free(ag.aggs);
     }
     kl_free(ag.agg_asts);
+    for (uint32_t w = 0; w < wins.n; w++) win_call_clear(&wins.calls[w]);
+    kl_free(wins.calls);
+    kl_free(wins.asts);
+    expr_free(qualify);
     kl_free(desc);
     kl_free(nfirst);
     kl_free(order_col);
