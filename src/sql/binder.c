@@ -1771,6 +1771,151 @@ fail:
     return rc ? rc : b->err->code;
 }
 
+/* A copy of two scopes side by side (names duplicated; used flags fresh). */
+static int scope_concat_copy(binder *b, const scope *x, const scope *y, scope *out) {
+    uint32_t n = x->n + y->n;
+    char **names = kl_calloc(n ? n : 1, sizeof(char *));
+    kl_type *types = kl_calloc(n ? n : 1, sizeof(kl_type));
+    if (!names || !types) {
+        kl_free(names);
+        kl_free(types);
+        return bind_oom(b);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const scope_col *c = i < x->n ? &x->cols[i] : &y->cols[i - x->n];
+        names[i] = c->name;
+        types[i] = c->type;
+    }
+    int rc = scope_init(b, out, n, names, types, NULL);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        const scope_col *c = i < x->n ? &x->cols[i] : &y->cols[i - x->n];
+        out->cols[i].hidden = c->hidden;
+        if (c->table && !(out->cols[i].table = kl_strdup(c->table))) rc = bind_oom(b);
+    }
+    kl_free(names);
+    kl_free(types);
+    return rc;
+}
+
+/*
+ * Correlated [NOT] EXISTS (SELECT .. FROM x WHERE ..) and x IN (SELECT y FROM .. WHERE ..) in
+ * WHERE become semi (anti) joins of the outer relation with the subquery's FROM: conjuncts of
+ * the subquery's WHERE that only read its own columns filter its input; the ones that read
+ * outer columns are the join condition (equalities become hash keys). *handled stays false when
+ * the subquery is not correlated or not of that simple shape; the caller then evaluates it as
+ * an uncorrelated subquery.
+ */
+static int plan_semi_join(binder *b, ast_expr *a, kl_op **op, scope *outer, bool *handled) {
+    *handled = false;
+    ast_select *q = a->subquery;
+    bool in = a->kind == AST_IN;
+    if (!q || !q->from || !q->where || q->setop != AST_SETOP_NONE || q->values || q->n_group_by ||
+        q->group_by_all || q->having || q->limit || q->offset || q->n_ctes || q->qualify)
+        return 0;
+    if (in && (q->n_items != 1 || a->negated || ast_has_agg(q->items[0].expr))) return 0;
+    for (int i = 0; i < q->n_items; i++)
+        if (ast_has_agg(q->items[i].expr)) return 0;
+    ast_expr **conj = NULL;
+    int n_conj = 0, cap = 0;
+    collect_conjuncts(b, q->where, &conj, &n_conj, &cap);
+    kl_op *xop = NULL;
+    scope xsc, msc;
+    memset(&msc, 0, sizeof msc);
+    TRY(plan_from(b, q->from, &xop, &xsc));
+    /* which conjuncts are local to the subquery? */
+    bool *local = kl_arena_calloc(&b->arena, (size_t)(n_conj ? n_conj : 1) * sizeof(bool));
+    int rc = local ? 0 : bind_oom(b);
+    int n_corr = 0;
+    kl_expr *xfilter = NULL, *residual = NULL;
+    join_keys keys = {0};
+    env xe = {&xsc, NULL, "WHERE", NULL};
+    for (int i = 0; !rc && i < n_conj; i++) {
+        kl_error tmp;
+        kiln_error_clear(&tmp);
+        kl_error *saved = b->err;
+        b->err = &tmp;
+        kl_expr *probe = NULL;
+        int prc = bind_expr(b, &xe, conj[i], &probe);
+        b->err = saved;
+        if (!prc) {
+            local[i] = true;
+            if (!(rc = require_bool(b, &probe, conj[i]->loc, "WHERE clause")))
+                rc = and_into(b, &xfilter, probe, conj[i]->loc);
+        } else {
+            n_corr++;
+        }
+    }
+    if (rc || n_corr == 0) goto out; /* not correlated: the ordinary subquery path applies */
+    if ((rc = scope_concat_copy(b, outer, &xsc, &msc))) goto out;
+    env me = {&msc, NULL, "WHERE", NULL};
+    uint32_t on = outer->n;
+    for (int i = 0; !rc && i < n_conj; i++)
+        if (!local[i]) rc = join_conjunct(b, &me, conj[i], on, &keys, &residual);
+    if (!rc && in) {
+        /* x IN (SELECT y ...): one more key pair */
+        env oe = {outer, NULL, "WHERE", NULL};
+        kl_expr *x = NULL, *y = NULL;
+        rc = bind_expr(b, &oe, a->args[0], &x);
+        if (!rc) rc = bind_expr(b, &xe, q->items[0].expr, &y);
+        if (!rc) {
+            kl_type lc, rct, ret;
+            kl_error tmp;
+            kiln_error_clear(&tmp);
+            if (func_binary_types(KL_OP_EQ, x->type, y->type, &lc, &rct, &ret, &tmp)) {
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Cannot compare values of type %s and type %s in IN (subquery)",
+                               kiln_type_name(x->type), kiln_type_name(y->type));
+            } else if (!(rc = add_cast(b, &x, lc, a->loc, false))) {
+                if (!(rc = add_cast(b, &y, rct, a->loc, false))) {
+                    rc = keys_push(b, &keys, x, y);
+                    x = y = NULL;
+                } else {
+                    y = NULL;
+                }
+            } else {
+                x = NULL;
+            }
+        }
+        expr_free(x);
+        expr_free(y);
+    }
+    if (rc) goto out;
+    /* columns the correlated conditions read must be converted by the CSV readers */
+    for (uint32_t i = 0; i < msc.n; i++)
+        if (msc.used[i]) {
+            if (i < on) outer->used[i] = true;
+            else xsc.used[i - on] = true;
+        }
+    for (uint32_t i = 0; i < xsc.n_csvs; i++) csv_set_projection(xsc.csvs[i].csv, xsc.used + xsc.csvs[i].offset);
+    if (xfilter) {
+        xop = op_filter(xop, xfilter);
+        xfilter = NULL;
+        if (!xop) {
+            rc = bind_oom(b);
+            goto out;
+        }
+    }
+    kl_join_type jt = a->negated ? KL_JOIN_ANTI : KL_JOIN_SEMI;
+    kl_op *j = keys.n ? op_hash_join(*op, xop, jt, keys.l, keys.r, keys.n, residual)
+                      : op_nested_loop_join(*op, xop, jt, residual);
+    memset(&keys, 0, sizeof keys);
+    residual = NULL;
+    xop = NULL;
+    *op = j;
+    if (!j) {
+        rc = bind_oom(b);
+        goto out;
+    }
+    *handled = true;
+out:
+    keys_free(&keys);
+    expr_free(residual);
+    expr_free(xfilter);
+    op_free(xop);
+    scope_free(&xsc);
+    scope_free(&msc);
+    return rc;
+}
+
 static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     memset(sc, 0, sizeof *sc);
     switch (ref->kind) {
@@ -2205,21 +2350,32 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     if (sel->where) {
         env e = {&sc, NULL, "WHERE", NULL};
         kl_expr *pred = NULL;
-        if (pc.consumed) {
-            for (int i = 0; i < pc.n; i++) {
-                if (pc.consumed[i]) continue;
-                kl_expr *c;
-                if ((rc = bind_expr(b, &e, pc.asts[i], &c))) break;
-                if ((rc = require_bool(b, &c, pc.asts[i]->loc, "WHERE clause"))) break;
-                if ((rc = and_into(b, &pred, c, pc.asts[i]->loc))) break;
-            }
-            if (rc) {
-                expr_free(pred);
+        if (!pc.consumed) {
+            int cap = 0;
+            pc.n = 0;
+            collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap);
+            pc.consumed = kl_arena_calloc(&b->arena, (size_t)(pc.n ? pc.n : 1) * sizeof(bool));
+            if (!pc.consumed) {
+                rc = bind_oom(b);
                 goto done;
             }
-        } else {
-            if ((rc = bind_expr(b, &e, sel->where, &pred))) goto done;
-            if ((rc = require_bool(b, &pred, sel->where->loc, "WHERE clause"))) goto done;
+        }
+        for (int i = 0; i < pc.n; i++) {
+            if (pc.consumed[i]) continue;
+            ast_expr *ca = pc.asts[i];
+            if (ca->kind == AST_EXISTS || (ca->kind == AST_IN && ca->subquery)) {
+                bool handled;
+                if ((rc = plan_semi_join(b, ca, &op, &sc, &handled))) break;
+                if (handled) continue;
+            }
+            kl_expr *c;
+            if ((rc = bind_expr(b, &e, ca, &c))) break;
+            if ((rc = require_bool(b, &c, ca->loc, "WHERE clause"))) break;
+            if ((rc = and_into(b, &pred, c, ca->loc))) break;
+        }
+        if (rc) {
+            expr_free(pred);
+            goto done;
         }
         if (pred) {
             op = op_filter(op, pred);
