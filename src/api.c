@@ -41,6 +41,7 @@ const char *kiln_type_name(kiln_type type) {
     case KILN_TYPE_VARCHAR: return "VARCHAR";
     case KILN_TYPE_DATE: return "DATE";
     case KILN_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case KILN_TYPE_INTERVAL: return "INTERVAL";
     default: return "UNKNOWN";
     }
 }

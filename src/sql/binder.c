@@ -458,6 +458,8 @@ static int add_cast(binder *b, kl_expr **e, kl_type to, int loc, bool try_mode) 
     return maybe_fold(b, e);
 }
 
+static int bind_scalar_call(binder *b, env *e, ast_expr *a, const kl_scalar_def *fn, kl_expr **out);
+
 static int bind_column(binder *b, env *e, ast_expr *a, kl_expr **out) {
     scope *s = e->sc;
     long found = -1;
@@ -469,6 +471,20 @@ static int bind_column(binder *b, env *e, ast_expr *a, kl_expr **out) {
                 return kl_err_at(b->err, KILN_ERR_BINDER, a->loc,
                                  "Ambiguous reference to column name \"%s\"", a->name);
             found = (long)i;
+        }
+    }
+    if (found < 0 && !a->table &&
+        (!strcasecmp(a->name, "current_date") || !strcasecmp(a->name, "current_timestamp") ||
+         !strcasecmp(a->name, "localtimestamp"))) {
+        /* SQL's parameterless functions are written without parentheses */
+        const kl_scalar_def *fn = func_find_scalar(!strcasecmp(a->name, "localtimestamp") ? "current_timestamp" : a->name);
+        if (fn) {
+            ast_expr call = *a;
+            call.kind = AST_FUNC;
+            call.n_args = 0;
+            call.args = NULL;
+            call.arg_names = NULL;
+            return bind_scalar_call(b, e, &call, fn, out);
         }
     }
     if (found < 0) {
@@ -1110,8 +1126,14 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
     }
     case AST_SUBQUERY: return bind_scalar_subquery(b, a, out);
     case AST_EXISTS: return bind_exists(b, a, out);
-    case AST_INTERVAL:
-        return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "INTERVAL is not supported yet");
+    case AST_INTERVAL: {
+        /* INTERVAL '1 day' is CAST('1 day' AS INTERVAL), folded here */
+        ast_expr lit = *a;
+        lit.kind = AST_CONST;
+        lit.lit_type = KILN_TYPE_VARCHAR;
+        TRY(bind_const(b, &lit, out));
+        return add_cast(b, out, KILN_TYPE_INTERVAL, a->loc, false);
+    }
     case AST_STRUCT:
     case AST_LIST:
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "struct and list values are only allowed as table function options");
