@@ -7,6 +7,8 @@
 #                 (build-asan/); the last line is "N passed, M failed", non-zero exit on failure
 #   make demo     deps, build, run the sample batch job (examples/demo.sh)
 #   make install  install the built tree under PREFIX (default /usr/local)
+#   make soak     build, then the long differential run against DuckDB: 100,000 random
+#                 queries over 10 seeds (tests/diff/soak.sh; ctest runs the short one, diff.duckdb)
 #   make clean    remove the build directories
 # Every step uses all cores.
 
@@ -16,7 +18,7 @@ PREFIX    ?= /usr/local
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE     ?= cmake
 
-.PHONY: all build deps test test-release test-asan demo install clean
+.PHONY: all build deps test test-release test-asan demo install clean soak
 
 all: build
 
@@ -42,6 +44,9 @@ demo: deps build
 	else \
 		$(BUILD_DIR)/kiln --format table -c "SELECT 'kiln' AS engine, 42 AS answer"; \
 	fi
+
+soak: build
+	@JOBS=$(JOBS) bash tests/diff/soak.sh $(BUILD_DIR)/kiln_json
 
 install:
 	@$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DKILN_SANITIZE=OFF \

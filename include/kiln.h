@@ -40,6 +40,7 @@ typedef enum kiln_type {
     KILN_TYPE_VARCHAR,
     KILN_TYPE_DATE,
     KILN_TYPE_TIMESTAMP,
+    KILN_TYPE_INTERVAL, /* months, days, microseconds (read it as text: kiln_result_get_text) */
     KILN_TYPE__COUNT
 } kiln_type;
 

@@ -261,10 +261,12 @@ int expr_eval(kl_expr *e, kl_chunk *in, uint32_t n, kl_vec **out, kl_error *err)
         kl_vec *a = e->argv[0];
         ht_find(e->set, &a, n, gids);
         bool any_null = false;
+        /* x IN (empty set) is FALSE even when x is NULL */
+        bool empty = ht_group_count(e->set) == 0;
         for (uint32_t i = 0; i < n; i++) {
             bool found = gids[i] != UINT32_MAX && !a->nulls[i];
             VEC_U8(res)[i] = found;
-            res->nulls[i] = !found && (a->nulls[i] || e->set_has_null);
+            res->nulls[i] = !found && !empty && (a->nulls[i] || e->set_has_null);
             any_null |= res->nulls[i];
         }
         res->has_nulls = any_null;

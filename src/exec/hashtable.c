@@ -8,7 +8,9 @@
  * Algorithm. A batch is processed in two passes:
  *   1. hash: every key column is hashed for the whole batch into hashes[] (kl_hash_u64 of the
  *      8-byte value for fixed-width types, kl_hash_bytes for strings, a fixed constant for
- *      NULL; doubles are normalised first so -0.0 hashes like 0.0 and every NaN alike), and
+ *      NULL; doubles are normalised first so -0.0 hashes like 0.0 and every NaN alike;
+ *      INTERVALs hash and compare by their normalized value, so '30 days' and '1 month' are
+ *      one group as in DuckDB, keeping the first value seen), and
  *      columns are folded together with kl_hash_combine. Column-at-a-time loops keep the
  *      type switch out of the inner loop.
  *   2. probe: for each row, linear probing over a power-of-two slot array. A slot is 8 bytes:
@@ -74,8 +76,17 @@ static size_t ht_elem_size(kl_type t) {
     case KILN_TYPE_DOUBLE: return 8;
     case KILN_TYPE_DATE: return 4;
     case KILN_TYPE_VARCHAR: return sizeof(kl_str);
+    case KILN_TYPE_INTERVAL: return sizeof(kl_interval);
     default: return 0;
     }
+}
+
+/* Hash of an interval's normalized value (equal intervals by kl_interval_cmp hash alike). */
+static inline uint64_t ht_interval_hash(kl_interval v) {
+    int64_t m, d, us;
+    kl_interval_normalize(v, &m, &d, &us);
+    return kl_hash_combine(kl_hash_combine(kl_hash_u64((uint64_t)m), kl_hash_u64((uint64_t)d)),
+                           kl_hash_u64((uint64_t)us));
 }
 
 kl_ht *ht_create(const kl_type *key_types, uint32_t n_keys) {
@@ -153,6 +164,7 @@ static inline uint64_t ht_hash_value(const kl_vec *v, uint32_t i) {
     case KILN_TYPE_DATE: return kl_hash_u64((uint64_t)(int64_t)VEC_I32(v)[i]);
     case KILN_TYPE_DOUBLE: return kl_hash_u64(ht_double_bits(VEC_F64(v)[i]));
     case KILN_TYPE_VARCHAR: return kl_hash_bytes(VEC_STR(v)[i].ptr, VEC_STR(v)[i].len);
+    case KILN_TYPE_INTERVAL: return ht_interval_hash(VEC_IV(v)[i]);
     default: return HT_NULL_HASH;
     }
 }
@@ -244,6 +256,9 @@ static bool ht_keys_equal(const kl_ht *ht, kl_vec **keys, uint32_t i, uint32_t g
             if (a.len != b.len || (a.len && memcmp(a.ptr, b.ptr, a.len) != 0)) return false;
             break;
         }
+        case KILN_TYPE_INTERVAL:
+            if (kl_interval_cmp(VEC_IV(v)[i], ((const kl_interval *)c->data)[g]) != 0) return false;
+            break;
         default: break;
         }
     }

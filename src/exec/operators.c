@@ -187,7 +187,14 @@ static const kl_op_vt values_vt = {"VALUES", values_next, values_free};
 
 kl_op *op_values(kl_expr ***rows, uint32_t n_rows, uint32_t n_cols, const kl_type *types) {
     values_op *v = kl_calloc(1, sizeof *v);
-    if (!v) return NULL;
+    if (!v) {
+        for (uint32_t r = 0; rows && r < n_rows; r++) {
+            for (uint32_t c = 0; c < n_cols; c++) expr_free(rows[r][c]);
+            kl_free(rows[r]);
+        }
+        kl_free(rows);
+        return NULL;
+    }
     v->rows = rows;
     v->n_rows = n_rows;
     if (op_base_init(&v->base, &values_vt, NULL, types, n_cols, true)) {
@@ -365,10 +372,10 @@ static const kl_op_vt project_vt = {"PROJECTION", project_next, project_free};
 
 kl_op *op_project(kl_op *child, kl_expr **exprs, uint32_t n_exprs) {
     project_op *p = kl_calloc(1, sizeof *p);
+    if (p) p->exprs = exprs; /* owned from here on, also on the failure path */
     kl_type *types = kl_malloc((n_exprs ? n_exprs : 1) * sizeof(kl_type));
     if (!p || !types) goto fail;
     for (uint32_t i = 0; i < n_exprs; i++) types[i] = exprs[i]->type;
-    p->exprs = exprs;
     p->base.n_cols = n_exprs;
     if (op_base_init(&p->base, &project_vt, child, types, n_exprs, false)) goto fail;
     p->view.n_cols = n_exprs;

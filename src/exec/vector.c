@@ -17,6 +17,7 @@ size_t kl_type_size(kl_type t) {
     case KILN_TYPE_VARCHAR: return sizeof(kl_str);
     case KILN_TYPE_DATE: return 4;
     case KILN_TYPE_TIMESTAMP: return 8;
+    case KILN_TYPE_INTERVAL: return sizeof(kl_interval);
     default: return 0;
     }
 }
@@ -150,7 +151,7 @@ void chunk_reset(kl_chunk *c) {
 
 bool vec_format_value(const kl_vec *v, uint32_t row, kl_buf *out) {
     if (v->type == KILN_TYPE_NULL || v->nulls[row]) return false;
-    char tmp[64];
+    char tmp[96];
     size_t n = 0;
     switch (v->type) {
     case KILN_TYPE_BOOLEAN:
@@ -160,6 +161,7 @@ bool vec_format_value(const kl_vec *v, uint32_t row, kl_buf *out) {
     case KILN_TYPE_DOUBLE: n = kl_format_double(VEC_F64(v)[row], tmp); break;
     case KILN_TYPE_DATE: n = kl_format_date(VEC_I32(v)[row], tmp); break;
     case KILN_TYPE_TIMESTAMP: n = kl_format_timestamp(VEC_I64(v)[row], tmp); break;
+    case KILN_TYPE_INTERVAL: n = kl_format_interval(VEC_IV(v)[row], tmp); break;
     case KILN_TYPE_VARCHAR: {
         kl_str s = VEC_STR(v)[row];
         kl_buf_append(out, s.ptr, s.len);
@@ -191,7 +193,8 @@ int vec_copy_rows(kl_vec *dst, uint32_t dst_off, const kl_vec *src, uint32_t src
     size_t total = 0;
     for (uint32_t i = 0; i < n; i++)
         if (!src->nulls[src_off + i]) total += s[i].len;
-    char *p = kl_arena_alloc_bytes(&dst->heap, total ? total : 1);
+    /* every string keeps a terminating NUL (kiln_result_get_varchar promises one) */
+    char *p = kl_arena_alloc_bytes(&dst->heap, total + n);
     if (!p) return KILN_ERR_MEMORY;
     for (uint32_t i = 0; i < n; i++) {
         if (src->nulls[src_off + i]) {
@@ -199,8 +202,9 @@ int vec_copy_rows(kl_vec *dst, uint32_t dst_off, const kl_vec *src, uint32_t src
             continue;
         }
         memcpy(p, s[i].ptr, s[i].len);
+        p[s[i].len] = '\0';
         d[i] = (kl_str){p, s[i].len};
-        p += s[i].len;
+        p += s[i].len + 1;
     }
     return 0;
 }
@@ -221,6 +225,10 @@ void vec_gather(kl_vec *dst, const kl_vec *src, const uint32_t *sel, uint32_t n)
         memset(dst->nulls, 0, n);
     }
     dst->has_nulls = any_null;
+    if (src->type == KILN_TYPE_INTERVAL) { /* 16 bytes like kl_str: keep it out of that case */
+        for (uint32_t i = 0; i < n; i++) VEC_IV(dst)[i] = VEC_IV(src)[sel[i]];
+        return;
+    }
     switch (kl_type_size(src->type)) {
     case 1:
         for (uint32_t i = 0; i < n; i++) VEC_U8(dst)[i] = VEC_U8(src)[sel[i]];

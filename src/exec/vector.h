@@ -12,6 +12,7 @@
  *   DOUBLE    double                 VARCHAR    kl_str {ptr,len}
  *   DATE      int32_t days since 1970-01-01
  *   TIMESTAMP int64_t microseconds since 1970-01-01 00:00:00
+ *   INTERVAL  kl_interval {int32 months, int32 days, int64 micros} (16 bytes, util/textconv.h)
  *   NULL      (untyped NULL) no data, every row NULL
  *
  * Strings: a kl_str points at bytes that live in some arena. A vector has its own arena
@@ -30,6 +31,7 @@
 #define KL_VECTOR_H
 
 #include "util/kl.h"
+#include "util/textconv.h"
 
 #define KL_CHUNK_ROWS 2048
 
@@ -63,6 +65,7 @@ size_t kl_type_size(kl_type t);
 #define VEC_I32(v) ((int32_t *)(v)->data)
 #define VEC_U8(v) ((uint8_t *)(v)->data)
 #define VEC_STR(v) ((kl_str *)(v)->data)
+#define VEC_IV(v) ((kl_interval *)(v)->data)
 
 int vec_init(kl_vec *v, kl_type type, uint32_t cap);
 void vec_free(kl_vec *v);

@@ -1,6 +1,6 @@
 /*
  * agg_basic.c — the distributive aggregates: count_star, count, count_distinct, sum, avg/mean,
- * min, max, first, any_value/arbitrary, bool_and, bool_or, string_agg.
+ * min, max, first, any_value/arbitrary, bool_and, bool_or, string_agg/group_concat/listagg.
  *
  * API: the table fn_agg_basic_defs (searched by catalog.c); each entry implements the
  * kl_agg_def vtable (bind, init, update, combine, finalize, serialize, deserialize, destroy).
@@ -15,7 +15,8 @@
  *  - count_distinct: a pointer to an open-addressing hash set (created on first value) of
  *    normalised 64-bit keys (doubles: -0.0 == 0.0, one NaN) or owned string copies; load
  *    factor <= 1/2. combine inserts src's keys into dst.
- *  - string_agg: an owned growing buffer plus the separator seen on the first row.
+ *  - string_agg: an owned growing buffer plus the separator seen on the first row (a NULL
+ *    separator makes the result NULL, as in DuckDB).
  * deserialize() treats its target as uninitialised memory (it never frees what is there).
  * NULL inputs are skipped (first() alone keeps a leading NULL, as DuckDB). An empty group
  * gives 0 for the counts and NULL for everything else. Serialized forms are raw fixed-size
@@ -784,7 +785,7 @@ typedef struct sa_state {
     char *sep; /* owned: separator from the first row with one */
     uint32_t sep_len;
     uint8_t has;
-    uint8_t has_sep;
+    uint8_t has_sep; /* 0 none yet, 1 sep holds it, 2 the separator was NULL (result NULL) */
 } sa_state;
 
 static int sa_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
@@ -844,9 +845,13 @@ static int sa_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, u
     for (uint32_t i = 0; i < n; i++) {
         if (v->nulls[i]) continue;
         sa_state *s = states[i];
-        if (!s->has_sep && n_args > 1 && args[1]->type != KILN_TYPE_NULL && !args[1]->nulls[i]) {
-            kl_str sp = VEC_STR(args[1])[i];
-            TRY(sa_set_sep(s, sp.ptr, sp.len, err));
+        if (!s->has_sep && n_args > 1) {
+            if (args[1]->type == KILN_TYPE_NULL || args[1]->nulls[i]) {
+                s->has_sep = 2; /* DuckDB: string_agg(x, NULL) is NULL */
+            } else {
+                kl_str sp = VEC_STR(args[1])[i];
+                TRY(sa_set_sep(s, sp.ptr, sp.len, err));
+            }
         }
         kl_str x = VEC_STR(v)[i];
         TRY(sa_add(s, x.ptr, x.len, err));
@@ -858,13 +863,14 @@ static int sa_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err)
     sa_state *d = dst;
     const sa_state *s = src;
     if (!s->has) return 0;
-    if (!d->has_sep && s->has_sep) TRY(sa_set_sep(d, s->sep, s->sep_len, err));
+    if (!d->has_sep && s->has_sep == 1) TRY(sa_set_sep(d, s->sep, s->sep_len, err));
+    if (s->has_sep == 2) d->has_sep = 2;
     return sa_add(d, s->buf, s->len, err);
 }
 static int sa_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, kl_error *err) {
     KL_UNUSED(ctx);
     const sa_state *s = state;
-    if (!s->has) {
+    if (!s->has || s->has_sep == 2) {
         vec_set_null(out, row);
         return 0;
     }
@@ -897,7 +903,8 @@ static int sa_deserialize_impl(kl_fn_ctx *ctx, void *state, const void *data, si
     memcpy(&n, p + used, sizeof n);
     used += sizeof n;
     if (len - used < n) return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
-    if (has_sep) TRY(sa_set_sep(s, (const char *)p + used, n, err));
+    if (has_sep == 1) TRY(sa_set_sep(s, (const char *)p + used, n, err));
+    else s->has_sep = has_sep ? 2 : 0;
     used += n;
     if (len - used < sizeof n) return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
     memcpy(&n, p + used, sizeof n);
@@ -949,6 +956,8 @@ const kl_agg_def fn_agg_basic_defs[] = {
     {"string_agg", 1, 2, sa_bind, sa_init, sa_update, sa_combine, sa_finalize, sa_serialize,
      sa_deserialize, sa_destroy, NULL},
     {"group_concat", 1, 2, sa_bind, sa_init, sa_update, sa_combine, sa_finalize, sa_serialize,
+     sa_deserialize, sa_destroy, NULL},
+    {"listagg", 1, 2, sa_bind, sa_init, sa_update, sa_combine, sa_finalize, sa_serialize,
      sa_deserialize, sa_destroy, NULL},
     {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -5,7 +5,8 @@
  * func_cast(in, n_rows, out, try_mode) converts a vector, out already initialised to the
  * target type. The cast pairs: anything from the untyped NULL type (all NULL); anything to
  * and from VARCHAR (text via util/textconv.h); BOOLEAN, BIGINT and DOUBLE among each other;
- * DATE <-> TIMESTAMP. DATE/TIMESTAMP to or from numbers does not exist (as in DuckDB).
+ * DATE <-> TIMESTAMP. DATE/TIMESTAMP to or from numbers does not exist (as in DuckDB);
+ * INTERVAL converts only to and from VARCHAR ('1 day', '02:30:00', see kl_parse_interval).
  *
  * Semantics: DOUBLE -> BIGINT rounds half to even (as DuckDB) and fails on NaN/inf/out of range;
  * VARCHAR -> BIGINT also accepts decimal/scientific text and rounds it (DuckDB does);
@@ -114,6 +115,12 @@ static int cast_from_varchar(const kl_vec *in, uint32_t i, kl_vec *out, bool try
         VEC_I64(out)[i] = t;
         return 0;
     }
+    case KILN_TYPE_INTERVAL: {
+        kl_interval iv;
+        if (!kl_parse_interval(p, s.len, &iv)) return cast_fail_str(out, i, try_mode, s, err);
+        VEC_IV(out)[i] = iv;
+        return 0;
+    }
     default: return kl_err(err, KILN_ERR_INTERNAL, "bad cast target");
     }
 }
@@ -130,6 +137,7 @@ static int cast_to_varchar(const kl_vec *in, uint32_t i, kl_vec *out, kl_error *
     case KILN_TYPE_DOUBLE: n = kl_format_double(VEC_F64(in)[i], buf); break;
     case KILN_TYPE_DATE: n = kl_format_date(VEC_I32(in)[i], buf); break;
     case KILN_TYPE_TIMESTAMP: n = kl_format_timestamp(VEC_I64(in)[i], buf); break;
+    case KILN_TYPE_INTERVAL: n = kl_format_interval(VEC_IV(in)[i], buf); break;
     default: return kl_err(err, KILN_ERR_INTERNAL, "bad cast source");
     }
     if (vec_set_string(out, i, buf, n) != 0)

@@ -114,6 +114,9 @@ int func_binary_exec(int op, const kl_vec *l, const kl_vec *r, uint32_t n_rows, 
 /** Unary minus (BIGINT overflow on INT64_MIN is an error). */
 int func_negate(const kl_vec *in, uint32_t n_rows, kl_vec *out, kl_error *err);
 
+/** Seed random() (the process-wide generator); DuckDB's setseed range is [-1, 1]. */
+void func_set_seed(double seed);
+
 /** Total order used by ORDER BY/min/max: negative, 0, positive. NULLs handled by caller. */
 int func_compare_values(kl_type type, const kl_vec *a, uint32_t ra, const kl_vec *b, uint32_t rb);
 

@@ -12,6 +12,7 @@
 extern const kl_scalar_def fn_math_defs[];
 extern const kl_scalar_def fn_string_defs[];
 extern const kl_scalar_def fn_misc_defs[];
+extern const kl_scalar_def fn_date_defs[];
 extern const kl_agg_def fn_agg_basic_defs[];
 extern const kl_agg_def fn_agg_stats_defs[];
 extern const kl_agg_def fn_agg_holistic_defs[];
@@ -75,6 +76,13 @@ static inline void fn_propagate_nulls(kl_vec *out, kl_vec **args, int n_args, ui
 
 /** A binder error for a function that has no overload for these argument types. */
 int fn_no_overload(kl_error *err, const char *name, const kl_type *arg_types, int n_args);
+
+/**
+ * ts + iv with DuckDB's calendar rules (months first, the day clamped to the month's
+ * length, then days, then microseconds); false when the result leaves the TIMESTAMP range.
+ * Shared by the + operator (ops.c) and date_add/time_bucket (scalar_date.c).
+ */
+bool fn_ts_add_interval(int64_t ts, kl_interval iv, int64_t *out);
 
 /** Read one value of any non-string type as double / int64 (row must be non-NULL). */
 double fn_get_f64(const kl_vec *v, uint32_t row);

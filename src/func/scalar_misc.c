@@ -11,10 +11,26 @@
  * non-NULL, greatest/least ignore NULLs (NULL only when all are), concat skips NULLs,
  * hash hashes NULL as a fixed value.
  *
- * hash(x, ...) is a stable 64-bit value (xxh3 of the value bytes, combined across
- * arguments), returned as BIGINT with the bits of the unsigned hash.
+ * hash(x, ...) is a stable 64-bit value: xxh3 (kl_hash_bytes) of each value's bytes (BIGINT,
+ * DATE and BOOLEAN as int64, DOUBLE with -0.0 == 0.0 and one NaN, VARCHAR its bytes, NULL a fixed
+ * constant), combined across arguments with kl_hash_combine, then masked to 63 bits so it is a
+ * NON-NEGATIVE BIGINT. DuckDB's hash() returns a UBIGINT of a different function, so the values
+ * differ from DuckDB's; what holds is: deterministic across runs, machines and thread counts,
+ * equal inputs hash equal, and `hash(id) % 10 < 8` works as an unsigned train/test split would
+ * (kiln's signed % would give negative remainders for a negative hash).
+ *
+ * random() -> DOUBLE in [0, 1): xoshiro256** with one process-wide state behind a mutex, seeded
+ * from the clock and pid on first use unless func_set_seed()/setseed(x) set it (x in [-1, 1];
+ * the same seed gives the same sequence in kiln, not DuckDB's sequence: a different generator).
+ * The binder never folds random() (expr_is_constant knows the name). setseed(x) returns NULL;
+ * with a constant argument it runs once at bind time (constant folding), like a statement.
+ * With several threads the order in which rows draw numbers is not deterministic.
  */
 #include "func/func_internal.h"
+
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- type unification for the variadic ones --------------------------------------------- */
 
@@ -230,7 +246,102 @@ static int misc_hash(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_v
     for (uint32_t i = 0; i < n; i++) {
         uint64_t h = misc_hash_value(args[0], i);
         for (int a = 1; a < n_args; a++) h = kl_hash_combine(h, misc_hash_value(args[a], i));
-        VEC_I64(out)[i] = (int64_t)h;
+        VEC_I64(out)[i] = (int64_t)(h & UINT64_C(0x7fffffffffffffff));
+    }
+    return 0;
+}
+
+/* ---- random / setseed --------------------------------------------------------------------- */
+
+static pthread_mutex_t misc_rng_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t misc_rng[4];
+static bool misc_rng_seeded;
+
+static uint64_t misc_splitmix64(uint64_t *x) {
+    uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Caller holds misc_rng_lock. */
+static void misc_rng_seed_locked(uint64_t seed) {
+    for (int k = 0; k < 4; k++) misc_rng[k] = misc_splitmix64(&seed);
+    misc_rng_seeded = true;
+}
+
+static inline uint64_t misc_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* xoshiro256**; caller holds misc_rng_lock. */
+static uint64_t misc_rng_next_locked(void) {
+    uint64_t *s = misc_rng;
+    uint64_t r = misc_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = misc_rotl(s[3], 45);
+    return r;
+}
+
+void func_set_seed(double seed) {
+    if (seed == 0.0) seed = 0.0; /* -0.0 seeds like 0.0 */
+    uint64_t bits;
+    memcpy(&bits, &seed, sizeof bits);
+    pthread_mutex_lock(&misc_rng_lock);
+    misc_rng_seed_locked(bits ^ UINT64_C(0x5eed5eed5eed5eed));
+    pthread_mutex_unlock(&misc_rng_lock);
+}
+
+static int misc_bind_random(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
+                            kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(arg_types), KL_UNUSED(n_args), KL_UNUSED(err);
+    *ret = KILN_TYPE_DOUBLE;
+    return 0;
+}
+
+static int misc_random(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                       kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(args), KL_UNUSED(n_args), KL_UNUSED(err);
+    memset(out->nulls, 0, n);
+    out->has_nulls = false;
+    double *o = VEC_F64(out);
+    pthread_mutex_lock(&misc_rng_lock);
+    if (!misc_rng_seeded) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        misc_rng_seed_locked((uint64_t)ts.tv_sec * UINT64_C(1000000007) ^ (uint64_t)ts.tv_nsec ^
+                             ((uint64_t)getpid() << 32));
+    }
+    for (uint32_t i = 0; i < n; i++) o[i] = (double)(misc_rng_next_locked() >> 11) * 0x1.0p-53;
+    pthread_mutex_unlock(&misc_rng_lock);
+    return 0;
+}
+
+static int misc_bind_setseed(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
+                             kl_error *err) {
+    KL_UNUSED(ctx);
+    if (arg_types[0] != KILN_TYPE_NULL && !fn_is_numeric(arg_types[0]))
+        return fn_no_overload(err, "setseed", arg_types, n_args);
+    arg_types[0] = KILN_TYPE_DOUBLE;
+    *ret = KILN_TYPE_BIGINT;
+    return 0;
+}
+
+static int misc_setseed(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out,
+                        kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args);
+    memset(out->nulls, 1, n);
+    out->has_nulls = n > 0;
+    const kl_vec *v = args[0];
+    for (uint32_t i = 0; i < n; i++) {
+        if (v->type == KILN_TYPE_NULL || v->nulls[i]) continue;
+        double x = VEC_F64(v)[i];
+        if (!(x >= -1.0 && x <= 1.0))
+            return kl_err(err, KILN_ERR_INVALID,
+                          "SETSEED accepts seed values between -1.0 and 1.0, inclusive");
+        func_set_seed(x);
     }
     return 0;
 }
@@ -244,5 +355,7 @@ const kl_scalar_def fn_misc_defs[] = {
     {"concat", 1, -1, misc_bind_concat, misc_concat, NULL, true},
     {"concat_ws", 2, -1, misc_bind_concat, misc_concat_ws, NULL, true},
     {"hash", 1, -1, misc_bind_hash, misc_hash, NULL, true},
+    {"random", 0, 0, misc_bind_random, misc_random, NULL, false},
+    {"setseed", 1, 1, misc_bind_setseed, misc_setseed, NULL, true},
     {NULL, 0, 0, NULL, NULL, NULL, false},
 };

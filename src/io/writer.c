@@ -14,8 +14,8 @@
  * quoted field are doubled.
  *
  * JSON lines: one object per row, {"a":1,"b":"x","c":null}. BIGINT and finite DOUBLE are
- * bare numbers, BOOLEAN true/false, NULL null; VARCHAR, DATE and TIMESTAMP are JSON strings
- * with ", \, control characters escaped (\n \r \t \b \f, else \u00XX). Non-finite doubles
+ * bare numbers, BOOLEAN true/false, NULL null; VARCHAR, DATE, TIMESTAMP and INTERVAL are JSON
+ * strings with ", \, control characters escaped (\n \r \t \b \f, else \u00XX). Non-finite doubles
  * have no JSON number form and are written as null. Other bytes (UTF-8) pass through.
  *
  * Bounds: output collects in a kl_buf and goes to the fs_writer whenever it reaches 1 MiB,

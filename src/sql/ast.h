@@ -18,7 +18,8 @@
 #include "func/func.h"
 
 /* Operators beyond func.h's KL_OP_* (which cover arithmetic, comparison and ||). */
-enum { KL_OP_AND = 100, KL_OP_OR, KL_OP_NOT, KL_OP_NEG, KL_OP_PLUS };
+enum { KL_OP_AND = 100, KL_OP_OR, KL_OP_NOT, KL_OP_NEG, KL_OP_PLUS,
+       KL_OP_IS_DISTINCT, KL_OP_IS_NOT_DISTINCT /* a IS [NOT] DISTINCT FROM b (AST_BINARY) */ };
 
 typedef enum ast_expr_kind {
     AST_CONST,      /* literal: lit_type + ival/dval/sval/bval; lit_type NULL for NULL */
@@ -137,14 +138,17 @@ typedef struct ast_table_ref {
     ast_expr *on;
     char **using_cols;
     int n_using;
+    bool natural;        /* NATURAL JOIN: USING every column name both sides share */
 } ast_table_ref;
 
 typedef enum ast_setop { AST_SETOP_NONE, AST_SETOP_UNION, AST_SETOP_UNION_ALL, AST_SETOP_EXCEPT,
-                         AST_SETOP_INTERSECT } ast_setop;
+                         AST_SETOP_INTERSECT, AST_SETOP_EXCEPT_ALL, AST_SETOP_INTERSECT_ALL } ast_setop;
 
 typedef struct ast_cte {
     char *name;
     ast_select *query;
+    char **col_aliases; /* WITH x(a, b) AS (...) */
+    int n_col_aliases;
 } ast_cte;
 
 struct ast_select {

@@ -136,6 +136,8 @@ typedef struct binder {
     kl_arena arena; /* synthetic AST nodes, scratch strings */
     cte_frame *ctes;
     pending_conds *pending; /* WHERE conjuncts of the SELECT whose FROM is being planned */
+    ast_cte *active_ctes[64]; /* CTEs whose definition is being planned */
+    int n_active_ctes;
     int depth;
 } binder;
 
@@ -146,6 +148,7 @@ typedef struct env {
     agg_env *agg;       /* aggregate context, or NULL */
     const char *clause; /* for "aggregates are not allowed in WHERE" */
     win_env *win;       /* window calls are collected here, or not allowed (NULL) */
+    ast_select *alias_sel; /* select-list aliases usable when no column has the name */
 } env;
 
 static void scope_free(scope *s) {
@@ -487,6 +490,16 @@ static int bind_column(binder *b, env *e, ast_expr *a, kl_expr **out) {
             return bind_scalar_call(b, e, &call, fn, out);
         }
     }
+    if (found < 0 && !a->table && e->alias_sel) {
+        /* DuckDB lets WHERE, HAVING and QUALIFY name a select-list alias */
+        ast_select *sel = e->alias_sel;
+        for (int i = 0; i < sel->n_items; i++)
+            if (sel->items[i].alias && !strcasecmp(sel->items[i].alias, a->name)) {
+                env inner = *e;
+                inner.alias_sel = NULL;
+                return bind_expr(b, &inner, sel->items[i].expr, out);
+            }
+    }
     if (found < 0) {
         kl_buf msg = {0};
         if (a->table)
@@ -765,7 +778,7 @@ static int bind_agg_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
         ag->cap_aggs = cap;
     }
     /* arguments are bound against the input, outside the aggregate context */
-    env inner = {e->sc, NULL, "aggregate function arguments", NULL};
+    env inner = {e->sc, NULL, "aggregate function arguments", NULL, NULL};
     kl_agg_call call;
     TRY(build_agg_call(b, &inner, a, &call));
     ag->aggs[ag->n_aggs] = call;
@@ -997,6 +1010,62 @@ static int bind_case(binder *b, env *e, ast_expr *a, kl_expr **out) {
     return maybe_fold(b, out);
 }
 
+/* a IS NOT DISTINCT FROM b == CASE WHEN a IS NULL THEN b IS NULL WHEN b IS NULL THEN false
+   ELSE a = b END ; IS DISTINCT FROM is its negation. */
+static int bind_is_distinct(binder *b, env *e, ast_expr *a, kl_expr **out) {
+    kl_expr *k[5] = {0};
+    int rc = 0;
+    kl_expr *l1 = NULL, *r1 = NULL;
+    for (int i = 0; i < 3 && !rc; i++) {
+        kl_expr *x;
+        rc = bind_expr(b, e, a->args[i == 1 ? 1 : (i == 0 ? 0 : 1)], &x);
+        if (rc) break;
+        kl_expr *isn = expr_new(EXPR_IS_NULL, KILN_TYPE_BOOLEAN, 1);
+        if (!isn) {
+            expr_free(x);
+            rc = bind_oom(b);
+            break;
+        }
+        isn->args[0] = x;
+        /* k[0] = a IS NULL, k[1] = b IS NULL (then of the first WHEN), k[2] = b IS NULL */
+        k[i] = isn;
+    }
+    if (!rc) {
+        kl_vec fv;
+        if (vec_init(&fv, KILN_TYPE_BOOLEAN, 1)) rc = bind_oom(b);
+        else {
+            VEC_U8(&fv)[0] = 0;
+            k[3] = expr_new_const_from(&fv, 0);
+            vec_free(&fv);
+            if (!k[3]) rc = bind_oom(b);
+        }
+    }
+    if (!rc) rc = bind_expr(b, e, a->args[0], &l1);
+    if (!rc) rc = bind_expr(b, e, a->args[1], &r1);
+    if (!rc) {
+        rc = bind_binary_bound(b, KL_OP_EQ, a->loc, l1, r1, &k[4]);
+        l1 = r1 = NULL;
+    }
+    if (rc) {
+        for (int i = 0; i < 5; i++) expr_free(k[i]);
+        expr_free(l1);
+        expr_free(r1);
+        return rc;
+    }
+    kl_expr *c = expr_new(EXPR_CASE, KILN_TYPE_BOOLEAN, 5);
+    if (!c) {
+        for (int i = 0; i < 5; i++) expr_free(k[i]);
+        return bind_oom(b);
+    }
+    c->loc = a->loc;
+    c->has_else = true;
+    for (int i = 0; i < 5; i++) c->args[i] = k[i];
+    *out = c;
+    TRY(maybe_fold(b, out));
+    if (a->op == KL_OP_IS_DISTINCT) return bind_not(b, a->loc, *out, out);
+    return 0;
+}
+
 static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
     /* In aggregate context, an expression equal to a GROUP BY item is that key column. */
     if (e->agg) {
@@ -1015,6 +1084,7 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
     case AST_STAR:
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "* is only allowed in the select list or count(*)");
     case AST_BINARY:
+        if (a->op == KL_OP_IS_DISTINCT || a->op == KL_OP_IS_NOT_DISTINCT) return bind_is_distinct(b, e, a, out);
         if (a->op == KL_OP_AND || a->op == KL_OP_OR) {
             TRY(bind_expr(b, e, a->args[0], &l));
             if (bind_expr(b, e, a->args[1], &r)) return expr_free(l), b->err->code;
@@ -1028,7 +1098,7 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
         if (a->op == KL_OP_NOT) return bind_not(b, a->loc, l, out);
         if (a->op == KL_OP_PLUS) return *out = l, 0;
         if (l->type == KILN_TYPE_NULL) return *out = l, 0;
-        if (l->type != KILN_TYPE_BIGINT && l->type != KILN_TYPE_DOUBLE) {
+        if (l->type != KILN_TYPE_BIGINT && l->type != KILN_TYPE_DOUBLE && l->type != KILN_TYPE_INTERVAL) {
             kl_type t = l->type;
             expr_free(l);
             return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "No operator - for type %s", kiln_type_name(t));
@@ -1037,6 +1107,18 @@ static int bind_expr_inner(binder *b, env *e, ast_expr *a, kl_expr **out) {
     case AST_FUNC: {
         if (a->over) return bind_window_call(b, e, a, out);
         if (is_agg_call(a)) return bind_agg_call(b, e, a, out);
+        if ((!strcasecmp(a->name, "date_part") || !strcasecmp(a->name, "datepart")) && a->n_args == 2 &&
+            a->args[0]->kind == AST_CONST && a->args[0]->lit_type == KILN_TYPE_VARCHAR && a->args[0]->sval &&
+            (!strcasecmp(a->args[0]->sval, "epoch") || !strcasecmp(a->args[0]->sval, "julian"))) {
+            /* the DOUBLE-valued parts: extract(epoch FROM x) is epoch(x) */
+            ast_expr call = *a;
+            call.name = !strcasecmp(a->args[0]->sval, "epoch") ? "epoch" : "julian";
+            call.args = a->args + 1;
+            call.n_args = 1;
+            call.arg_names = NULL;
+            const kl_scalar_def *efn = func_find_scalar(call.name);
+            if (efn) return bind_scalar_call(b, e, &call, efn, out);
+        }
         const kl_scalar_def *fn = func_find_scalar(a->name);
         if (!fn) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Scalar Function with name %s does not exist!", a->name);
         return bind_scalar_call(b, e, a, fn, out);
@@ -1164,7 +1246,7 @@ int bind_constant(const char *sql, ast_expr *a, kl_expr **out, kl_error *err) {
     b.sql = sql;
     b.err = err;
     kl_arena_init(&b.arena, 4096);
-    env e = {NULL, NULL, "a constant expression", NULL};
+    env e = {NULL, NULL, "a constant expression", NULL, NULL};
     int rc = bind_expr(&b, &e, a, out);
     if (!rc && (*out)->kind != EXPR_CONST) {
         expr_free(*out);
@@ -1373,10 +1455,17 @@ static int plan_range(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     return 0;
 }
 
+/* The CTE a name refers to. Inside a CTE's own definition its name means whatever it meant
+   outside (a non-recursive CTE may read the table it shadows), so CTEs being planned are
+   skipped. */
 static ast_cte *find_cte(binder *b, const char *name) {
     for (cte_frame *f = b->ctes; f; f = f->outer)
-        for (int i = 0; i < f->n_ctes; i++)
-            if (!strcasecmp(f->ctes[i].name, name)) return &f->ctes[i];
+        for (int i = 0; i < f->n_ctes; i++) {
+            if (strcasecmp(f->ctes[i].name, name)) continue;
+            bool active = false;
+            for (int k = 0; k < b->n_active_ctes; k++) active |= b->active_ctes[k] == &f->ctes[i];
+            if (!active) return &f->ctes[i];
+        }
     return NULL;
 }
 
@@ -1431,21 +1520,21 @@ static int scope_merge(binder *b, scope *l, scope *r, scope *out) {
     return 0;
 }
 
-static void collect_conjuncts(binder *b, ast_expr *a, ast_expr ***list, int *n, int *cap) {
+static int collect_conjuncts(binder *b, ast_expr *a, ast_expr ***list, int *n, int *cap) {
     if (a->kind == AST_BINARY && a->op == KL_OP_AND) {
-        collect_conjuncts(b, a->args[0], list, n, cap);
-        collect_conjuncts(b, a->args[1], list, n, cap);
-        return;
+        TRY(collect_conjuncts(b, a->args[0], list, n, cap));
+        return collect_conjuncts(b, a->args[1], list, n, cap);
     }
     if (*n == *cap) {
         int nc = *cap ? *cap * 2 : 8;
         ast_expr **nl = kl_arena_alloc(&b->arena, (size_t)nc * sizeof *nl);
-        if (!nl) return; /* out of memory: the conjunct stays in WHERE via the caller's check */
+        if (!nl) return bind_oom(b);
         if (*n) memcpy(nl, *list, (size_t)*n * sizeof *nl);
         *list = nl;
         *cap = nc;
     }
     (*list)[(*n)++] = a;
+    return 0;
 }
 
 /* Which side of a join (left columns < ln) an expression reads: 0 none, 1 left, 2 right,
@@ -1576,12 +1665,28 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     }
     kl_join_type jt = join_type_of(ref->join_type);
     bool inner = jt == KL_JOIN_INNER;
-    env e = {sc, NULL, "the JOIN condition", NULL};
+    env e = {sc, NULL, "the JOIN condition", NULL, NULL};
     join_keys keys = {0};
     kl_expr *residual = NULL, *lfilter = NULL, *rfilter = NULL;
     int rc = 0;
     int *coalesce_at = NULL; /* FULL JOIN USING: left column position -> right column */
 
+    /* NATURAL JOIN: USING every visible column name the two sides share */
+    if (ref->natural && !ref->n_using) {
+        char **common = kl_arena_calloc(&b->arena, (ln ? ln : 1) * sizeof(char *));
+        int nc = 0;
+        if (!common) rc = bind_oom(b);
+        for (uint32_t c = 0; !rc && c < ln; c++) {
+            if (sc->cols[c].hidden) continue;
+            for (uint32_t d = ln; d < ln + rn; d++)
+                if (!sc->cols[d].hidden && !strcasecmp(sc->cols[c].name, sc->cols[d].name)) {
+                    common[nc++] = sc->cols[c].name;
+                    break;
+                }
+        }
+        ref->using_cols = common;
+        ref->n_using = nc;
+    }
     /* USING (a, b): equality of same-named columns; one of each pair is hidden */
     if (ref->n_using) {
         coalesce_at = kl_calloc(ln ? ln : 1, sizeof(int));
@@ -1625,6 +1730,7 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
             break;
         }
         if ((rc = keys_push(b, &keys, x, y))) break;
+        sc->used[li] = sc->used[ri] = true; /* join keys are read even if nothing else names them */
         if (jt == KL_JOIN_RIGHT) sc->cols[li].hidden = true;
         else sc->cols[ri].hidden = true;
         if (jt == KL_JOIN_FULL) coalesce_at[li] = (int)ri;
@@ -1633,7 +1739,7 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     /* ON conjuncts, plus WHERE conjuncts of inner joins that this join can use */
     ast_expr **conj = NULL;
     int n_conj = 0, cap_conj = 0;
-    if (!rc && ref->on) collect_conjuncts(b, ref->on, &conj, &n_conj, &cap_conj);
+    if (!rc && ref->on) rc = collect_conjuncts(b, ref->on, &conj, &n_conj, &cap_conj);
     for (int i = 0; !rc && i < n_conj; i++) rc = join_conjunct(b, &e, conj[i], ln, &keys, &residual);
     if (!rc && inner && b->pending) {
         pending_conds *pc = b->pending;
@@ -1730,9 +1836,34 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         goto fail;
     }
     if (coalesce_at) {
-        /* FULL JOIN USING: the visible column is coalesce(left, right) */
+        /* FULL JOIN USING: the unqualified column is coalesce(left, right) in the left
+           column's place; the left column itself moves to the end, hidden but reachable as
+           left.k (right.k stays where it is, hidden too) */
         const kl_scalar_def *co = func_find_scalar("coalesce");
-        kl_expr **cols = kl_calloc(ln + rn ? ln + rn : 1, sizeof(kl_expr *));
+        uint32_t n_extra = 0;
+        for (uint32_t c = 0; c < ln; c++) n_extra += coalesce_at[c] >= 0;
+        uint32_t total = ln + rn + n_extra;
+        scope_col *ncols = kl_realloc(sc->cols, total * sizeof(scope_col));
+        if (ncols) sc->cols = ncols;
+        bool *nused = ncols ? kl_realloc(sc->used, total * sizeof(bool)) : NULL;
+        if (nused) sc->used = nused;
+        kl_expr **cols = nused ? kl_calloc(total, sizeof(kl_expr *)) : NULL;
+        for (uint32_t c = 0, extra = ln + rn; !rc && cols && c < ln; c++) {
+            if (coalesce_at[c] < 0) continue;
+            cols[extra] = expr_new_column(c, j->types[c]);
+            scope_col moved = sc->cols[c];
+            moved.hidden = true;
+            moved.name = kl_strdup(sc->cols[c].name);
+            if (!cols[extra] || !moved.name) {
+                kl_free(moved.name);
+                rc = bind_oom(b);
+                break;
+            }
+            sc->cols[extra] = moved; /* takes over the table qualifier string */
+            sc->cols[c].table = NULL;
+            sc->used[extra] = true;
+            sc->n = ++extra;
+        }
         for (uint32_t c = 0; !rc && cols && c < ln + rn; c++) {
             cols[c] = expr_new_column(c, j->types[c]);
             if (!cols[c]) rc = bind_oom(b);
@@ -1765,13 +1896,13 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         }
         if (!cols) rc = bind_oom(b);
         if (rc) {
-            for (uint32_t c = 0; cols && c < ln + rn; c++) expr_free(cols[c]);
+            for (uint32_t c = 0; cols && c < total; c++) expr_free(cols[c]);
             kl_free(cols);
             op_free(j);
             j = NULL;
             goto fail;
         }
-        j = op_project(j, cols, ln + rn);
+        j = op_project(j, cols, total);
         if (!j) {
             rc = bind_oom(b);
             goto fail;
@@ -1839,7 +1970,7 @@ static int plan_semi_join(binder *b, ast_expr *a, kl_op **op, scope *outer, bool
         if (ast_has_agg(q->items[i].expr)) return 0;
     ast_expr **conj = NULL;
     int n_conj = 0, cap = 0;
-    collect_conjuncts(b, q->where, &conj, &n_conj, &cap);
+    TRY(collect_conjuncts(b, q->where, &conj, &n_conj, &cap));
     kl_op *xop = NULL;
     scope xsc, msc;
     memset(&msc, 0, sizeof msc);
@@ -1850,7 +1981,7 @@ static int plan_semi_join(binder *b, ast_expr *a, kl_op **op, scope *outer, bool
     int n_corr = 0;
     kl_expr *xfilter = NULL, *residual = NULL;
     join_keys keys = {0};
-    env xe = {&xsc, NULL, "WHERE", NULL};
+    env xe = {&xsc, NULL, "WHERE", NULL, NULL};
     for (int i = 0; !rc && i < n_conj; i++) {
         kl_error tmp;
         kiln_error_clear(&tmp);
@@ -1869,13 +2000,13 @@ static int plan_semi_join(binder *b, ast_expr *a, kl_op **op, scope *outer, bool
     }
     if (rc || n_corr == 0) goto out; /* not correlated: the ordinary subquery path applies */
     if ((rc = scope_concat_copy(b, outer, &xsc, &msc))) goto out;
-    env me = {&msc, NULL, "WHERE", NULL};
+    env me = {&msc, NULL, "WHERE", NULL, NULL};
     uint32_t on = outer->n;
     for (int i = 0; !rc && i < n_conj; i++)
         if (!local[i]) rc = join_conjunct(b, &me, conj[i], on, &keys, &residual);
     if (!rc && in) {
         /* x IN (SELECT y ...): one more key pair */
-        env oe = {outer, NULL, "WHERE", NULL};
+        env oe = {outer, NULL, "WHERE", NULL, NULL};
         kl_expr *x = NULL, *y = NULL;
         rc = bind_expr(b, &oe, a->args[0], &x);
         if (!rc) rc = bind_expr(b, &xe, q->items[0].expr, &y);
@@ -1946,9 +2077,25 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         if (cte) {
             char **names;
             uint32_t n;
-            TRY(plan_select(b, cte->query, out, &names, &n));
+            if (b->n_active_ctes == 64)
+                return kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "common table expressions are nested too deeply");
+            b->active_ctes[b->n_active_ctes++] = cte;
+            int prc = plan_select(b, cte->query, out, &names, &n);
+            b->n_active_ctes--;
+            TRY(prc);
             int rc = scope_init(b, sc, n, names, (*out)->types, ref->alias ? ref->alias : ref->name);
             names_free(names, n);
+            if (!rc && cte->n_col_aliases > (int)sc->n)
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, ref->loc, "table \"%s\" has %u columns available but %d columns specified",
+                               cte->name, sc->n, cte->n_col_aliases);
+            for (int i = 0; !rc && i < cte->n_col_aliases; i++) {
+                char *nm = kl_strdup(cte->col_aliases[i]);
+                if (!nm) rc = bind_oom(b);
+                else {
+                    kl_free(sc->cols[i].name);
+                    sc->cols[i].name = nm;
+                }
+            }
             if (!rc) rc = apply_column_aliases(b, ref, sc);
             if (rc) {
                 op_free(*out);
@@ -2141,7 +2288,7 @@ static void free_exprs(kl_expr **xs, uint32_t n) {
 
 static int plan_values(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_names) {
     uint32_t nr = (uint32_t)sel->n_values_rows, nc = (uint32_t)sel->n_values_cols;
-    env e = {NULL, NULL, "VALUES", NULL};
+    env e = {NULL, NULL, "VALUES", NULL, NULL};
     kl_expr ***rows = kl_calloc(nr ? nr : 1, sizeof(kl_expr **));
     kl_type *types = kl_calloc(nc ? nc : 1, sizeof(kl_type));
     char **names = kl_calloc(nc ? nc : 1, sizeof(char *));
@@ -2225,7 +2372,7 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
     if (n_order) {
         scope sc;
         TRY(scope_init(b, &sc, (*op)->n_cols, names, (*op)->types, NULL));
-        env e = {&sc, NULL, "ORDER BY", NULL};
+        env e = {&sc, NULL, "ORDER BY", NULL, NULL};
         kl_expr **keys = kl_calloc(n_order, sizeof(kl_expr *));
         bool *desc = kl_calloc(n_order, sizeof(bool)), *nf = kl_calloc(n_order, sizeof(bool));
         int rc = (!keys || !desc || !nf) ? bind_oom(b) : 0;
@@ -2295,10 +2442,12 @@ static int plan_setop(binder *b, ast_select *sel, kl_op **out, char ***names_out
         names_free(ln, nl);
         return rc;
     }
-    kl_setop_kind kind = sel->setop == AST_SETOP_UNION_ALL ? KL_SETOP_UNION_ALL
-                       : sel->setop == AST_SETOP_UNION     ? KL_SETOP_UNION
-                       : sel->setop == AST_SETOP_EXCEPT    ? KL_SETOP_EXCEPT
-                                                           : KL_SETOP_INTERSECT;
+    kl_setop_kind kind = sel->setop == AST_SETOP_UNION_ALL     ? KL_SETOP_UNION_ALL
+                       : sel->setop == AST_SETOP_UNION         ? KL_SETOP_UNION
+                       : sel->setop == AST_SETOP_EXCEPT        ? KL_SETOP_EXCEPT
+                       : sel->setop == AST_SETOP_EXCEPT_ALL    ? KL_SETOP_EXCEPT_ALL
+                       : sel->setop == AST_SETOP_INTERSECT_ALL ? KL_SETOP_INTERSECT_ALL
+                                                               : KL_SETOP_INTERSECT;
     kl_op *op = op_setop(l, r, kind);
     if (!op) {
         names_free(ln, nl);
@@ -2353,9 +2502,13 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         b->pending = NULL;
         if (sel->where && sel->from->kind == AST_TABLE_JOIN) {
             int cap = 0;
-            collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap);
+            if ((rc = collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap))) goto done;
             pc.consumed = kl_arena_calloc(&b->arena, (size_t)(pc.n ? pc.n : 1) * sizeof(bool));
-            if (pc.consumed) b->pending = &pc;
+            if (!pc.consumed) {
+                rc = bind_oom(b);
+                goto done;
+            }
+            b->pending = &pc;
         }
         rc = plan_from(b, sel->from, &op, &sc);
         b->pending = saved_pending;
@@ -2370,12 +2523,12 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
 
     /* 2. WHERE (what the joins did not take) */
     if (sel->where) {
-        env e = {&sc, NULL, "WHERE", NULL};
+        env e = {&sc, NULL, "WHERE", NULL, sel};
         kl_expr *pred = NULL;
         if (!pc.consumed) {
             int cap = 0;
             pc.n = 0;
-            collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap);
+            if ((rc = collect_conjuncts(b, sel->where, &pc.asts, &pc.n, &cap))) goto done;
             pc.consumed = kl_arena_calloc(&b->arena, (size_t)(pc.n ? pc.n : 1) * sizeof(bool));
             if (!pc.consumed) {
                 rc = bind_oom(b);
@@ -2415,7 +2568,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     for (uint32_t i = 0; i < items.n && !aggregate; i++) aggregate = ast_has_agg(items.asts[i]);
     for (int i = 0; i < sel->n_order_by && !aggregate; i++) aggregate = ast_has_agg(sel->order_by[i].expr);
 
-    env item_env = {&sc, NULL, "the select list", &wins};
+    env item_env = {&sc, NULL, "the select list", &wins, NULL};
     if (aggregate) {
         /* resolve GROUP BY items */
         uint32_t ng = 0;
@@ -2461,7 +2614,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             rc = bind_oom(b);
             goto done;
         }
-        env ge = {&sc, NULL, "GROUP BY", NULL};
+        env ge = {&sc, NULL, "GROUP BY", NULL, NULL};
         for (uint32_t k = 0; k < ng; k++) {
             if ((rc = bind_expr(b, &ge, gasts[k], &keys[k]))) goto done;
             ag.key_types[k] = keys[k]->type;
@@ -2488,6 +2641,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         env he = item_env;
         he.clause = "HAVING";
         he.win = NULL;
+        he.alias_sel = sel;
         if ((rc = bind_expr(b, &he, sel->having, &having))) goto done;
         if ((rc = require_bool(b, &having, sel->having->loc, "HAVING clause"))) goto done;
     }
@@ -2538,6 +2692,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
     if (sel->qualify) {
         env qe = item_env;
         qe.clause = "QUALIFY";
+        qe.alias_sel = sel;
         if ((rc = bind_expr(b, &qe, sel->qualify, &qualify)) ||
             (rc = require_bool(b, &qualify, sel->qualify->loc, "QUALIFY clause"))) {
             expr_free(having);

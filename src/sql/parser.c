@@ -305,6 +305,7 @@ kl_type sql_type_from_name(const char *name) {
         {"logical", KILN_TYPE_BOOLEAN},
         {"date", KILN_TYPE_DATE},
         {"timestamp", KILN_TYPE_TIMESTAMP}, {"datetime", KILN_TYPE_TIMESTAMP},
+        {"interval", KILN_TYPE_INTERVAL},
         {"timestamp without time zone", KILN_TYPE_TIMESTAMP},
     };
     if (!name) return KILN_TYPE__COUNT;
@@ -981,6 +982,13 @@ static ast_expr *ps_is(parser *p) {
             bool negated = ps_accept_kw(p, "not");
             if (ps_accept_kw(p, "null")) {
                 r = ps_expr_args(p, AST_IS_NULL, 0, loc, 1, e, NULL, NULL);
+            } else if (ps_accept_kw(p, "distinct")) {
+                /* a IS [NOT] DISTINCT FROM b: NULL-safe (in)equality */
+                if (!ps_expect_kw(p, "from")) return NULL;
+                ast_expr *rhs = ps_cmp(p);
+                if (!rhs) return NULL;
+                r = ps_expr_args(p, AST_BINARY, negated ? KL_OP_IS_NOT_DISTINCT : KL_OP_IS_DISTINCT, loc, 2, e, rhs, NULL);
+                negated = false;
             } else if (ps_at_kw(p, "true") || ps_at_kw(p, "false")) {
                 bool b = ps_at_kw(p, "true");
                 ps_advance(p);
@@ -1143,6 +1151,7 @@ static ast_table_ref *ps_join_chain(parser *p) {
             left = ps_join_new(p, AST_JOIN_CROSS, left, ps_table_primary(p));
             continue;
         }
+        bool natural = ps_accept_kw(p, "natural");
         if (ps_accept_kw(p, "join")) {
             type = AST_JOIN_INNER;
         } else if (ps_accept_kw(p, "inner")) {
@@ -1156,11 +1165,14 @@ static ast_table_ref *ps_join_chain(parser *p) {
             ps_accept_kw(p, "outer");
             if (!ps_expect_kw(p, "join")) return NULL;
         } else {
+            if (natural) return ps_syntax(p);
             return left;
         }
         ast_table_ref *j = ps_join_new(p, type, left, ps_table_primary(p));
         if (!j) return NULL;
-        if (ps_accept_kw(p, "on")) {
+        if (natural) {
+            j->natural = true;
+        } else if (ps_accept_kw(p, "on")) {
             j->on = ps_expr(p);
             if (!j->on) return NULL;
         } else if (ps_accept_kw(p, "using")) {
@@ -1328,8 +1340,9 @@ static ast_select *ps_setop_new(parser *p, ast_setop op, ast_select *l, ast_sele
 static ast_select *ps_intersect(parser *p) {
     ast_select *s = ps_query_primary(p);
     while (s && ps_accept_kw(p, "intersect")) {
-        if (!ps_accept_kw(p, "distinct") && ps_at_kw(p, "all")) return ps_syntax(p);
-        s = ps_setop_new(p, AST_SETOP_INTERSECT, s, ps_query_primary(p));
+        bool all = ps_accept_kw(p, "all");
+        if (!all) ps_accept_kw(p, "distinct");
+        s = ps_setop_new(p, all ? AST_SETOP_INTERSECT_ALL : AST_SETOP_INTERSECT, s, ps_query_primary(p));
     }
     return s;
 }
@@ -1344,7 +1357,8 @@ static ast_select *ps_setops(parser *p) {
             if (op == AST_SETOP_UNION) ps_accept_kw(p, "distinct");
         } else if (ps_accept_kw(p, "except")) {
             op = AST_SETOP_EXCEPT;
-            if (!ps_accept_kw(p, "distinct") && ps_at_kw(p, "all")) return ps_syntax(p);
+            if (ps_accept_kw(p, "all")) op = AST_SETOP_EXCEPT_ALL;
+            else ps_accept_kw(p, "distinct");
         } else {
             return s;
         }
@@ -1380,9 +1394,18 @@ static ast_select *ps_query(parser *p) {
             return ps_syntax(p);
         }
         do {
-            ast_cte c;
+            ast_cte c = {0};
             c.name = ps_name(p);
-            if (!c.name || !ps_expect_kw(p, "as")) goto fail;
+            if (!c.name) goto fail;
+            if (ps_accept(p, LEX_LPAREN)) {
+                int acap = 0;
+                do {
+                    char *col = ps_name_spelled(p);
+                    if (!col || !PS_PUSH(p, c.col_aliases, c.n_col_aliases, acap, col)) goto fail;
+                } while (ps_accept(p, LEX_COMMA));
+                if (!ps_expect(p, LEX_RPAREN)) goto fail;
+            }
+            if (!ps_expect_kw(p, "as")) goto fail;
             if (ps_at_kw(p, "not") && ps_is_kw(ps_peek(p, 1), "materialized")) p->pos += 2;
             else ps_accept_kw(p, "materialized");
             if (!ps_expect(p, LEX_LPAREN)) goto fail;

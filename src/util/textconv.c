@@ -17,6 +17,8 @@
  *  - Double printing: the shortest of %.15e/%.16e/%.17e that reads back identically, then
  *    laid out like DuckDB prints: fixed notation for decimal exponents -4..15 (whole values
  *    keep ".0"), otherwise "d.ddde+XX".
+ *  - Intervals: a small scanner over "[-]number unit" / "[-]HH:MM:SS" parts; fractions
+ *    cascade month -> 30 days -> microseconds like DuckDB; printing follows DuckDB.
  *  - Dates: Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
  *
  * Bounds: no allocation except a kl_malloc'ed copy for numbers longer than 256 bytes going to
@@ -501,6 +503,239 @@ size_t kl_format_timestamp(int64_t micros, char *buf) {
         buf[w++] = '.';
         memcpy(buf + w, f, (size_t)n);
         w += (size_t)n;
+    }
+    return w;
+}
+
+/* ---- intervals ------------------------------------------------------------------------ */
+
+/* What one unit word adds: months, days or microseconds per unit (exactly one is set). */
+typedef struct tc_iv_unit {
+    const char *name;
+    int32_t months;
+    int32_t days;
+    int64_t micros;
+} tc_iv_unit;
+
+/* DuckDB's date-part specifiers that an interval accepts, with their abbreviations. */
+static const tc_iv_unit tc_iv_units[] = {
+    {"year", 12, 0, 0},        {"years", 12, 0, 0},       {"y", 12, 0, 0},
+    {"yr", 12, 0, 0},          {"yrs", 12, 0, 0},         {"month", 1, 0, 0},
+    {"months", 1, 0, 0},       {"mon", 1, 0, 0},          {"mons", 1, 0, 0},
+    {"quarter", 3, 0, 0},      {"quarters", 3, 0, 0},     {"decade", 120, 0, 0},
+    {"decades", 120, 0, 0},    {"dec", 120, 0, 0},        {"decs", 120, 0, 0},
+    {"century", 1200, 0, 0},   {"centuries", 1200, 0, 0}, {"cent", 1200, 0, 0},
+    {"c", 1200, 0, 0},         {"millennium", 12000, 0, 0}, {"millennia", 12000, 0, 0},
+    {"millenniums", 12000, 0, 0}, {"millenium", 12000, 0, 0}, {"mil", 12000, 0, 0},
+    {"mils", 12000, 0, 0},     {"week", 0, 7, 0},         {"weeks", 0, 7, 0},
+    {"w", 0, 7, 0},            {"day", 0, 1, 0},          {"days", 0, 1, 0},
+    {"d", 0, 1, 0},            {"hour", 0, 0, KL_US_PER_HOUR}, {"hours", 0, 0, KL_US_PER_HOUR},
+    {"h", 0, 0, KL_US_PER_HOUR}, {"hr", 0, 0, KL_US_PER_HOUR}, {"hrs", 0, 0, KL_US_PER_HOUR},
+    {"minute", 0, 0, KL_US_PER_MIN}, {"minutes", 0, 0, KL_US_PER_MIN}, {"m", 0, 0, KL_US_PER_MIN},
+    {"min", 0, 0, KL_US_PER_MIN}, {"mins", 0, 0, KL_US_PER_MIN}, {"second", 0, 0, KL_US_PER_SEC},
+    {"seconds", 0, 0, KL_US_PER_SEC}, {"s", 0, 0, KL_US_PER_SEC}, {"sec", 0, 0, KL_US_PER_SEC},
+    {"secs", 0, 0, KL_US_PER_SEC}, {"millisecond", 0, 0, 1000}, {"milliseconds", 0, 0, 1000},
+    {"ms", 0, 0, 1000},        {"msec", 0, 0, 1000},      {"msecs", 0, 0, 1000},
+    {"microsecond", 0, 0, 1},  {"microseconds", 0, 0, 1}, {"us", 0, 0, 1},
+    {"usec", 0, 0, 1},         {"usecs", 0, 0, 1},
+};
+
+/* Interval accumulator: int64 parts so overflow is checked once at the end. */
+typedef struct tc_iv_acc {
+    int64_t months, days, micros;
+} tc_iv_acc;
+
+static bool tc_iv_add(int64_t *dst, int64_t v) { return !__builtin_add_overflow(*dst, v, dst); }
+
+/* Add (neg ? -1 : 1) * (whole + frac) units. A fractional part cascades the way DuckDB does
+   it: a fraction of a month becomes 30-day days, a fraction of a day becomes microseconds. */
+static bool tc_iv_apply(tc_iv_acc *acc, const tc_iv_unit *u, bool neg, int64_t whole,
+                        double frac) {
+    int64_t sign = neg ? -1 : 1;
+    double rem_days = 0.0;
+    if (u->months) {
+        int64_t m;
+        if (__builtin_mul_overflow(whole, (int64_t)u->months, &m)) return false;
+        double fm = frac * u->months;
+        int64_t fm_whole = (int64_t)fm;
+        if (!tc_iv_add(&acc->months, sign * (m + fm_whole))) return false;
+        rem_days = (fm - (double)fm_whole) * KL_DAYS_PER_MONTH;
+    } else if (u->days) {
+        int64_t d;
+        if (__builtin_mul_overflow(whole, (int64_t)u->days, &d)) return false;
+        rem_days = frac * u->days;
+        int64_t rd = (int64_t)rem_days;
+        if (!tc_iv_add(&acc->days, sign * (d + rd))) return false;
+        rem_days -= (double)rd;
+    } else {
+        int64_t us;
+        if (__builtin_mul_overflow(whole, u->micros, &us)) return false;
+        double fu = frac * (double)u->micros;
+        if (!tc_iv_add(&acc->micros, sign * (us + llround(fu)))) return false;
+        return true;
+    }
+    if (u->months) {
+        int64_t rd = (int64_t)rem_days;
+        if (!tc_iv_add(&acc->days, sign * rd)) return false;
+        rem_days -= (double)rd;
+    }
+    return tc_iv_add(&acc->micros, sign * llround(rem_days * (double)KL_US_PER_DAY));
+}
+
+/* "HH:MM[:SS[.ffffff]]" starting at p[*i] (the hours' digits already read as `hours`). */
+static bool tc_iv_time(const char *p, size_t len, size_t *i, int64_t hours, int64_t *out) {
+    unsigned mi, ss = 0;
+    int64_t frac = 0;
+    (*i)++; /* ':' */
+    if (!tc_digits(p, len, i, 1, 2, &mi) || mi > 59) return false;
+    if (*i < len && p[*i] == ':') {
+        (*i)++;
+        if (!tc_digits(p, len, i, 1, 2, &ss) || ss > 59) return false;
+        if (*i < len && p[*i] == '.') {
+            (*i)++;
+            int n = 0;
+            size_t start = *i;
+            for (; *i < len && tc_is_digit(p[*i]); (*i)++, n++)
+                if (n < 6) frac = frac * 10 + (p[*i] - '0');
+            if (*i == start) return false;
+            for (; n < 6; n++) frac *= 10;
+        }
+    }
+    int64_t h_us;
+    if (__builtin_mul_overflow(hours, KL_US_PER_HOUR, &h_us)) return false;
+    return !__builtin_add_overflow(h_us, (int64_t)mi * KL_US_PER_MIN + (int64_t)ss * KL_US_PER_SEC + frac,
+                                   out);
+}
+
+bool kl_parse_interval(const char *p, size_t len, kl_interval *out) {
+    tc_trim(&p, &len);
+    size_t i = 0;
+    if (i < len && p[i] == '@') i++; /* PostgreSQL's verbose prefix */
+    tc_iv_acc acc = {0, 0, 0};
+    int parts = 0;
+    bool bare_number = false, ago = false;
+    while (i < len) {
+        while (i < len && tc_is_space(p[i])) i++;
+        if (i == len) break;
+        if (bare_number) return false; /* a unit-less number must be the only part */
+        if (parts > 0 && i + 3 <= len && tc_ieq(p + i, 3, "ago")) {
+            size_t j = i + 3;
+            while (j < len && tc_is_space(p[j])) j++;
+            if (j != len) return false;
+            ago = true;
+            break;
+        }
+        bool neg = false;
+        if (p[i] == '-') {
+            neg = true;
+            i++;
+        }
+        /* whole part (int64) and fraction (double) */
+        int64_t whole = 0;
+        size_t start = i;
+        for (; i < len && tc_is_digit(p[i]); i++)
+            if (__builtin_mul_overflow(whole, 10, &whole) || __builtin_add_overflow(whole, p[i] - '0', &whole))
+                return false;
+        bool had_int = i > start;
+        double frac = 0.0, scale = 0.1;
+        bool had_frac = false;
+        if (i < len && p[i] == '.') {
+            i++;
+            for (; i < len && tc_is_digit(p[i]); i++, scale /= 10) {
+                frac += (p[i] - '0') * scale;
+                had_frac = true;
+            }
+        }
+        if (!had_int && !had_frac) return false;
+        if (i < len && p[i] == ':') {
+            if (had_frac) return false;
+            int64_t us;
+            if (!tc_iv_time(p, len, &i, whole, &us)) return false;
+            if (!tc_iv_add(&acc.micros, neg ? -us : us)) return false;
+            parts++;
+            if (i < len && !tc_is_space(p[i])) return false;
+            continue;
+        }
+        while (i < len && tc_is_space(p[i])) i++;
+        size_t ws = i;
+        while (i < len && ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z'))) i++;
+        if (i == ws) {
+            /* '10' and '1.5' alone are seconds */
+            if (i != len || parts > 0) return false;
+            static const tc_iv_unit secs = {"second", 0, 0, KL_US_PER_SEC};
+            if (!tc_iv_apply(&acc, &secs, neg, whole, frac)) return false;
+            bare_number = true;
+            parts++;
+            continue;
+        }
+        const tc_iv_unit *u = NULL;
+        for (size_t k = 0; k < sizeof tc_iv_units / sizeof tc_iv_units[0]; k++)
+            if (tc_ieq(p + ws, i - ws, tc_iv_units[k].name)) {
+                u = &tc_iv_units[k];
+                break;
+            }
+        if (!u) return false;
+        if (!tc_iv_apply(&acc, u, neg, whole, frac)) return false;
+        parts++;
+    }
+    if (parts == 0) return false;
+    if (ago) {
+        acc.months = -acc.months;
+        acc.days = -acc.days;
+        acc.micros = -acc.micros;
+    }
+    if (acc.months < INT32_MIN || acc.months > INT32_MAX || acc.days < INT32_MIN ||
+        acc.days > INT32_MAX)
+        return false;
+    out->months = (int32_t)acc.months;
+    out->days = (int32_t)acc.days;
+    out->micros = acc.micros;
+    return true;
+}
+
+/* Append "<n> <unit>[s]" (plural unless |n| == 1), with a space before unless first. */
+static size_t tc_iv_part(char *buf, size_t w, int64_t n, const char *unit) {
+    int k = snprintf(buf + w, 40, "%s%lld %s%s", w ? " " : "", (long long)n, unit,
+                     (n == 1 || n == -1) ? "" : "s");
+    return w + (k > 0 ? (size_t)k : 0);
+}
+
+size_t kl_format_interval(kl_interval v, char *buf) {
+    size_t w = 0;
+    if (v.months) {
+        int32_t years = v.months / 12, months = v.months % 12;
+        if (years) w = tc_iv_part(buf, w, years, "year");
+        if (months) w = tc_iv_part(buf, w, months, "month");
+    }
+    if (v.days) w = tc_iv_part(buf, w, v.days, "day");
+    if (v.micros) {
+        if (w) buf[w++] = ' ';
+        uint64_t us = (uint64_t)v.micros;
+        if (v.micros < 0) {
+            buf[w++] = '-';
+            us = (uint64_t)0 - us; /* INT64_MIN has no int64 negation */
+        }
+        uint64_t secs = us / (uint64_t)KL_US_PER_SEC, frac = us % (uint64_t)KL_US_PER_SEC;
+        int k = snprintf(buf + w, 40, "%02llu:", (unsigned long long)(secs / 3600));
+        w += k > 0 ? (size_t)k : 0;
+        w += tc_put2(buf + w, (unsigned)(secs / 60 % 60));
+        buf[w++] = ':';
+        w += tc_put2(buf + w, (unsigned)(secs % 60));
+        if (frac) {
+            char f[6];
+            for (int d = 5; d >= 0; d--) {
+                f[d] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            int n = 6;
+            while (n > 0 && f[n - 1] == '0') n--;
+            buf[w++] = '.';
+            memcpy(buf + w, f, (size_t)n);
+            w += (size_t)n;
+        }
+    } else if (w == 0) {
+        memcpy(buf, "00:00:00", 8);
+        w = 8;
     }
     return w;
 }

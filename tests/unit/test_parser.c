@@ -589,7 +589,8 @@ static void test_joins(void **state) {
     assert_string_equal(s->select->from->alias, "j");
 
     parse_err("SELECT * FROM a JOIN b");
-    parse_err("SELECT * FROM a NATURAL JOIN b");
+    parse_err("SELECT * FROM a NATURAL b");
+    parse_err("SELECT * FROM a NATURAL JOIN b ON a.x = b.x");
 }
 
 static void test_set_operations(void **state) {
