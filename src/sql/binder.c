@@ -136,6 +136,7 @@ typedef struct binder {
     kl_arena arena; /* synthetic AST nodes, scratch strings */
     cte_frame *ctes;
     pending_conds *pending; /* WHERE conjuncts of the SELECT whose FROM is being planned */
+    int n_rewrites;           /* derived tables made for correlated subqueries (unique names) */
     ast_cte *active_ctes[64]; /* CTEs whose definition is being planned */
     int n_active_ctes;
     int depth;
@@ -2069,6 +2070,376 @@ out:
     return rc;
 }
 
+/* ---- correlated subqueries in expressions ------------------------------------------ */
+/*
+ * A correlated subquery used as a value — (SELECT agg(..) FROM x WHERE x.k = outer.k ...),
+ * EXISTS (...) outside a top-level WHERE conjunct, [NOT] IN (SELECT y ...) — is rewritten,
+ * before the query is planned, into a LEFT JOIN of the outer FROM with a derived table that
+ * computes the subquery once per correlation key:
+ *   scalar:  LEFT JOIN (SELECT k AS __k1, <expr> AS __v, count(*) AS __n FROM x WHERE <local>
+ *                      GROUP BY 1) s ON outer.k = s.__k1
+ *            value = CASE WHEN s.__n IS NULL THEN <expr over no rows> ELSE s.__v END
+ *            (so count() of a key with no rows is 0, not NULL)
+ *   EXISTS:  LEFT JOIN (SELECT DISTINCT k AS __k1 FROM x WHERE <local>) s ON ...
+ *            value = s.__k1 IS NOT NULL
+ *   IN:      one derived table of DISTINCT (k, y) joined on k and y (found?) and one of
+ *            per-key counts of rows and NULL y's, for SQL's three-valued IN.
+ * Only equality correlations are rewritten (one side reads the subquery's FROM only, the other
+ * does not); anything else keeps the old path and fails with "not found".
+ */
+
+typedef struct rw_ctx {
+    binder *b;
+    ast_select *sel;
+    int next_id;
+} rw_ctx;
+
+static ast_expr *mk_node(binder *b, ast_expr_kind kind, int loc, int end) {
+    ast_expr *e = kl_arena_calloc(&b->arena, sizeof *e);
+    if (e) {
+        e->kind = kind;
+        e->loc = loc;
+        e->end = end;
+    }
+    return e;
+}
+
+static ast_expr *mk_col(binder *b, const char *table, const char *name, int loc, int end) {
+    ast_expr *e = mk_node(b, AST_COLUMN, loc, end);
+    if (!e) return NULL;
+    e->table = kl_arena_strdup(&b->arena, table);
+    e->name = kl_arena_strdup(&b->arena, name);
+    return e->table && e->name ? e : NULL;
+}
+
+static ast_expr *mk_args(binder *b, ast_expr_kind kind, int op, int loc, int end, int n, ast_expr *x, ast_expr *y) {
+    if (!x || (n > 1 && !y)) return NULL;
+    ast_expr *e = mk_node(b, kind, loc, end);
+    if (!e) return NULL;
+    e->op = op;
+    e->n_args = n;
+    e->args = kl_arena_calloc(&b->arena, 2 * sizeof(ast_expr *));
+    if (!e->args) return NULL;
+    e->args[0] = x;
+    if (n > 1) e->args[1] = y;
+    return e;
+}
+
+static ast_expr *mk_int(binder *b, int64_t v, int loc, int end) {
+    ast_expr *e = mk_node(b, AST_CONST, loc, end);
+    if (e) {
+        e->lit_type = KILN_TYPE_BIGINT;
+        e->ival = v;
+    }
+    return e;
+}
+
+static ast_expr *mk_bool(binder *b, bool v, int loc, int end) {
+    ast_expr *e = mk_node(b, AST_CONST, loc, end);
+    if (e) {
+        e->lit_type = KILN_TYPE_BOOLEAN;
+        e->bval = v;
+    }
+    return e;
+}
+
+static ast_expr *mk_star_count(binder *b, int loc, int end) {
+    ast_expr *e = mk_node(b, AST_FUNC, loc, end);
+    if (e) {
+        e->name = "count";
+        e->star = true;
+    }
+    return e;
+}
+
+static ast_select *mk_select(binder *b, int loc) {
+    ast_select *s = kl_arena_calloc(&b->arena, sizeof *s);
+    if (s) s->loc = loc;
+    return s;
+}
+
+static bool push_item(binder *b, ast_select *s, ast_expr *e, const char *alias) {
+    if (!e) return false;
+    ast_select_item *items = kl_arena_calloc(&b->arena, (size_t)(s->n_items + 1) * sizeof *items);
+    if (!items) return false;
+    if (s->n_items) memcpy(items, s->items, (size_t)s->n_items * sizeof *items);
+    items[s->n_items].expr = e;
+    items[s->n_items].alias = alias ? kl_arena_strdup(&b->arena, alias) : NULL;
+    s->items = items;
+    s->n_items++;
+    return true;
+}
+
+/* Split the subquery's WHERE into local conjuncts (AND-ed, may be NULL) and correlation
+   equalities inner[i] = outer[i]. Returns 1 if it is a correlated subquery of that shape,
+   0 if it is not correlated (or not rewritable), <0 on error. */
+static int rw_split(binder *b, ast_select *q, ast_expr **local, ast_expr ***inner, ast_expr ***outer, int *n_corr) {
+    *local = NULL;
+    *n_corr = 0;
+    if (!q->from || !q->where || q->setop != AST_SETOP_NONE || q->values || q->n_group_by || q->group_by_all ||
+        q->having || q->limit || q->offset || q->n_ctes || q->qualify || q->distinct)
+        return 0;
+    ast_expr **conj = NULL;
+    int n = 0, cap = 0;
+    if (collect_conjuncts(b, q->where, &conj, &n, &cap)) return -1;
+    kl_op *xop;
+    scope xsc;
+    if (plan_from(b, q->from, &xop, &xsc)) return -1;
+    op_free(xop);
+    env xe = {&xsc, NULL, "WHERE", NULL, NULL};
+    *inner = kl_arena_calloc(&b->arena, (size_t)(n ? n : 1) * sizeof(ast_expr *));
+    *outer = kl_arena_calloc(&b->arena, (size_t)(n ? n : 1) * sizeof(ast_expr *));
+    int result = (*inner && *outer) ? 0 : -1;
+    bool shape_ok = true;
+    for (int i = 0; result == 0 && i < n; i++) {
+        kl_error tmp;
+        kiln_error_clear(&tmp);
+        kl_error *saved = b->err;
+        b->err = &tmp;
+        kl_expr *probe = NULL;
+        bool ok = bind_expr(b, &xe, conj[i], &probe) == 0;
+        expr_free(probe);
+        if (ok) {
+            b->err = saved;
+            *local = *local ? mk_args(b, AST_BINARY, KL_OP_AND, conj[i]->loc, conj[i]->end, 2, *local, conj[i]) : conj[i];
+            continue;
+        }
+        /* correlated: must be inner = outer */
+        bool l_in = false, r_in = false;
+        if (conj[i]->kind == AST_BINARY && conj[i]->op == KL_OP_EQ) {
+            kiln_error_clear(&tmp);
+            l_in = bind_expr(b, &xe, conj[i]->args[0], &probe) == 0;
+            expr_free(probe);
+            probe = NULL;
+            kiln_error_clear(&tmp);
+            r_in = bind_expr(b, &xe, conj[i]->args[1], &probe) == 0;
+            expr_free(probe);
+        }
+        b->err = saved;
+        if (l_in == r_in) {
+            shape_ok = false;
+            continue;
+        }
+        (*inner)[*n_corr] = l_in ? conj[i]->args[0] : conj[i]->args[1];
+        (*outer)[*n_corr] = l_in ? conj[i]->args[1] : conj[i]->args[0];
+        (*n_corr)++;
+    }
+    scope_free(&xsc);
+    if (result < 0) return bind_oom(b), -1;
+    return shape_ok && *n_corr > 0 ? 1 : 0;
+}
+
+/* Attach `derived` AS alias to the outer FROM with LEFT JOIN ON outer[i] = alias.__k<i>
+   (plus extra ON conjunct `more` if given). */
+static bool rw_join(rw_ctx *c, ast_select *derived, const char *alias, ast_expr **outer, int n, ast_expr *more,
+                    int loc, int end) {
+    binder *b = c->b;
+    ast_table_ref *d = kl_arena_calloc(&b->arena, sizeof *d);
+    ast_table_ref *j = kl_arena_calloc(&b->arena, sizeof *j);
+    if (!d || !j) return false;
+    d->kind = AST_TABLE_SUBQUERY;
+    d->loc = loc;
+    d->subquery = derived;
+    d->alias = kl_arena_strdup(&b->arena, alias);
+    ast_expr *on = more;
+    for (int i = 0; i < n; i++) {
+        char kname[16];
+        snprintf(kname, sizeof kname, "__k%d", i + 1);
+        ast_expr *eq = mk_args(b, AST_BINARY, KL_OP_EQ, loc, end, 2, outer[i], mk_col(b, alias, kname, loc, end));
+        on = on ? mk_args(b, AST_BINARY, KL_OP_AND, loc, end, 2, on, eq) : eq;
+        if (!on) return false;
+    }
+    j->kind = AST_TABLE_JOIN;
+    j->loc = c->sel->from->loc;
+    j->join_type = AST_JOIN_LEFT;
+    j->left = c->sel->from;
+    j->right = d;
+    j->on = on;
+    c->sel->from = j;
+    return d->alias != NULL;
+}
+
+/* Derived table SELECT inner_1 AS __k1, ... FROM q.from WHERE local */
+static ast_select *rw_derived(binder *b, ast_select *q, ast_expr *local, ast_expr **inner, int n) {
+    ast_select *d = mk_select(b, q->loc);
+    if (!d) return NULL;
+    d->from = q->from;
+    d->where = local;
+    for (int i = 0; i < n; i++) {
+        char kname[16];
+        snprintf(kname, sizeof kname, "__k%d", i + 1);
+        if (!push_item(b, d, inner[i], kname)) return NULL;
+    }
+    return d;
+}
+
+static int rw_expr(rw_ctx *c, ast_expr *a);
+
+static int rw_one(rw_ctx *c, ast_expr *a) {
+    binder *b = c->b;
+    ast_select *q = a->subquery;
+    ast_expr *local, **inner, **outer;
+    int n;
+    bool in = a->kind == AST_IN;
+    if (a->kind == AST_SUBQUERY && (q->n_items != 1 || !ast_has_agg(q->items[0].expr))) return 0;
+    if (in && q->n_items != 1) return 0;
+    int k = rw_split(b, q, &local, &inner, &outer, &n);
+    if (k <= 0) return k < 0 ? b->err->code : 0;
+    char alias[32];
+    snprintf(alias, sizeof alias, "__sq%d", ++c->next_id);
+    int loc = a->loc, end = a->end;
+    ast_select *d = rw_derived(b, q, local, inner, n);
+    if (!d) return bind_oom(b);
+    if (a->kind == AST_SUBQUERY) {
+        for (int i = 0; i < n; i++) {
+            ast_expr *ord = mk_int(b, i + 1, loc, end);
+            ast_expr **g = kl_arena_calloc(&b->arena, (size_t)(d->n_group_by + 1) * sizeof *g);
+            if (!ord || !g) return bind_oom(b);
+            if (d->n_group_by) memcpy(g, d->group_by, (size_t)d->n_group_by * sizeof *g);
+            g[d->n_group_by++] = ord;
+            d->group_by = g;
+        }
+        if (!push_item(b, d, q->items[0].expr, "__v") || !push_item(b, d, mk_star_count(b, loc, end), "__n"))
+            return bind_oom(b);
+        /* the value over no rows: the same select on an empty input (an uncorrelated
+           subquery, folded to a constant while binding) */
+        ast_select *empty = mk_select(b, q->loc);
+        if (!empty || !push_item(b, empty, q->items[0].expr, NULL)) return bind_oom(b);
+        empty->from = q->from;
+        empty->where = mk_bool(b, false, loc, end);
+        ast_expr *empty_val = mk_node(b, AST_SUBQUERY, loc, end);
+        if (!empty_val || !empty->where) return bind_oom(b);
+        empty_val->subquery = empty;
+        if (!rw_join(c, d, alias, outer, n, NULL, loc, end)) return bind_oom(b);
+        ast_expr *isnull = mk_args(b, AST_IS_NULL, 0, loc, end, 1, mk_col(b, alias, "__n", loc, end), NULL);
+        ast_expr *v = mk_col(b, alias, "__v", loc, end);
+        ast_expr **args = kl_arena_calloc(&b->arena, 2 * sizeof *args);
+        if (!isnull || !v || !args) return bind_oom(b);
+        args[0] = isnull;
+        args[1] = empty_val;
+        a->kind = AST_CASE;
+        a->args = args;
+        a->n_args = 2;
+        a->case_operand = NULL;
+        a->else_expr = v;
+        a->subquery = NULL;
+        return 0;
+    }
+    if (a->kind == AST_EXISTS) {
+        d->distinct = true;
+        if (!rw_join(c, d, alias, outer, n, NULL, loc, end)) return bind_oom(b);
+        ast_expr *m = mk_col(b, alias, "__k1", loc, end);
+        if (!m) return bind_oom(b);
+        bool negated = a->negated;
+        a->kind = AST_IS_NULL;
+        a->args = kl_arena_calloc(&b->arena, sizeof(ast_expr *));
+        if (!a->args) return bind_oom(b);
+        a->args[0] = m;
+        a->n_args = 1;
+        a->negated = !negated; /* EXISTS = key IS NOT NULL */
+        a->subquery = NULL;
+        return 0;
+    }
+    /* x [NOT] IN (SELECT y FROM .. WHERE corr): found? and per-key counts */
+    ast_expr *x = a->args[0];
+    TRY(rw_expr(c, x));
+    d->distinct = true;
+    if (!push_item(b, d, q->items[0].expr, "__y")) return bind_oom(b);
+    ast_expr *match = mk_args(b, AST_BINARY, KL_OP_EQ, loc, end, 2, x, mk_col(b, alias, "__y", loc, end));
+    if (!match || !rw_join(c, d, alias, outer, n, match, loc, end)) return bind_oom(b);
+    char galias[32];
+    snprintf(galias, sizeof galias, "__sq%d", ++c->next_id);
+    ast_select *g = rw_derived(b, q, local, inner, n);
+    if (!g) return bind_oom(b);
+    for (int i = 0; i < n; i++) {
+        ast_expr *ord = mk_int(b, i + 1, loc, end);
+        ast_expr **gb = kl_arena_calloc(&b->arena, (size_t)(g->n_group_by + 1) * sizeof *gb);
+        if (!ord || !gb) return bind_oom(b);
+        if (g->n_group_by) memcpy(gb, g->group_by, (size_t)g->n_group_by * sizeof *gb);
+        gb[g->n_group_by++] = ord;
+        g->group_by = gb;
+    }
+    ast_expr *cnt_y = mk_node(b, AST_FUNC, loc, end);
+    if (!cnt_y) return bind_oom(b);
+    cnt_y->name = "count";
+    cnt_y->n_args = 1;
+    cnt_y->args = kl_arena_calloc(&b->arena, sizeof(ast_expr *));
+    if (!cnt_y->args) return bind_oom(b);
+    cnt_y->args[0] = q->items[0].expr;
+    ast_expr *nulls = mk_args(b, AST_BINARY, KL_OP_SUB, loc, end, 2, mk_star_count(b, loc, end), cnt_y);
+    if (!push_item(b, g, nulls, "__nulls")) return bind_oom(b);
+    if (!rw_join(c, g, galias, outer, n, NULL, loc, end)) return bind_oom(b);
+    /* CASE WHEN found THEN true WHEN no rows THEN false WHEN x IS NULL OR nulls > 0 THEN NULL
+       ELSE false END */
+    ast_expr *found = mk_args(b, AST_IS_NULL, 0, loc, end, 1, mk_col(b, alias, "__k1", loc, end), NULL);
+    ast_expr *norows = mk_args(b, AST_IS_NULL, 0, loc, end, 1, mk_col(b, galias, "__nulls", loc, end), NULL);
+    ast_expr *unknown = mk_args(b, AST_BINARY, KL_OP_OR, loc, end, 2, mk_args(b, AST_IS_NULL, 0, loc, end, 1, x, NULL),
+                                mk_args(b, AST_BINARY, KL_OP_GT, loc, end, 2, mk_col(b, galias, "__nulls", loc, end),
+                                        mk_int(b, 0, loc, end)));
+    ast_expr *null_lit = mk_node(b, AST_CONST, loc, end);
+    ast_expr **args = kl_arena_calloc(&b->arena, 6 * sizeof *args);
+    if (!found || !norows || !unknown || !null_lit || !args) return bind_oom(b);
+    found->negated = true;
+    null_lit->lit_type = KILN_TYPE_NULL;
+    args[0] = found;
+    args[1] = mk_bool(b, true, loc, end);
+    args[2] = norows;
+    args[3] = mk_bool(b, false, loc, end);
+    args[4] = unknown;
+    args[5] = mk_args(b, AST_CAST, 0, loc, end, 1, null_lit, NULL);
+    if (!args[1] || !args[3] || !args[5]) return bind_oom(b);
+    args[5]->cast_type = KILN_TYPE_BOOLEAN;
+    ast_expr *cs = mk_node(b, AST_CASE, loc, end);
+    if (!cs) return bind_oom(b);
+    cs->args = args;
+    cs->n_args = 6;
+    cs->else_expr = mk_bool(b, false, loc, end);
+    if (!cs->else_expr) return bind_oom(b);
+    bool negated = a->negated;
+    if (negated) {
+        a->kind = AST_UNARY;
+        a->op = KL_OP_NOT;
+        a->args = kl_arena_calloc(&b->arena, sizeof(ast_expr *));
+        if (!a->args) return bind_oom(b);
+        a->args[0] = cs;
+        a->n_args = 1;
+        a->negated = false;
+    } else {
+        *a = *cs;
+    }
+    a->subquery = NULL;
+    return 0;
+}
+
+static int rw_expr(rw_ctx *c, ast_expr *a) {
+    if (!a) return 0;
+    if ((a->kind == AST_SUBQUERY || a->kind == AST_EXISTS || (a->kind == AST_IN && a->subquery)) && a->subquery)
+        return rw_one(c, a);
+    for (int i = 0; i < a->n_args; i++) TRY(rw_expr(c, a->args[i]));
+    TRY(rw_expr(c, a->case_operand));
+    return rw_expr(c, a->else_expr);
+}
+
+/* Top-level WHERE conjuncts EXISTS / IN (subquery) are left to plan_semi_join. */
+static int rw_where(rw_ctx *c, ast_expr *a) {
+    if (a->kind == AST_BINARY && a->op == KL_OP_AND) {
+        TRY(rw_where(c, a->args[0]));
+        return rw_where(c, a->args[1]);
+    }
+    if (a->kind == AST_EXISTS || (a->kind == AST_IN && a->subquery && !a->negated)) return 0;
+    return rw_expr(c, a);
+}
+
+static int rewrite_correlated(binder *b, ast_select *sel) {
+    if (!sel->from) return 0;
+    rw_ctx c = {b, sel, b->n_rewrites};
+    for (int i = 0; i < sel->n_items; i++) TRY(rw_expr(&c, sel->items[i].expr));
+    if (sel->where) TRY(rw_where(&c, sel->where));
+    for (int i = 0; i < sel->n_order_by; i++) TRY(rw_expr(&c, sel->order_by[i].expr));
+    b->n_rewrites = c.next_id;
+    return 0;
+}
+
 static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
     memset(sc, 0, sizeof *sc);
     switch (ref->kind) {
@@ -2495,6 +2866,8 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         rc = plan_values(b, sel, &op, names_out, n_out);
         goto done_values;
     }
+    if ((rc = rewrite_correlated(b, sel))) goto done;
+
     /* 1. FROM (joins may take WHERE conjuncts as join conditions or pushed-down filters) */
     pending_conds pc = {0};
     pending_conds *saved_pending = b->pending;
