@@ -9,7 +9,8 @@
  *
  * Algorithm:
  *   1. Materialize: every child chunk plus the evaluated partition / order / argument
- *      expressions of every call is appended to one table (`buf`); row r of the input is row
+ *      expressions of every call is appended to one table (`buf`; an expression that is just a
+ *      child column reads that column instead of a copy); row r of the input is row
  *      r % 2048 of chunk r / 2048 (table_append fills chunks completely).
  *   2. Per call (calls with identical PARTITION BY / ORDER BY share one sort):
  *      a. partitions: rows get dense partition ids from the group hash table (NULL keys form one
@@ -24,19 +25,22 @@
  *         tie-break on the row number. `newpeer[pos]` marks the first row of every peer group.
  *      c. evaluation walks every partition in sorted order and writes the result of the row at
  *         position pos into the call's result vector at index idx[pos] (the input row), so no
- *         second reordering is needed. Aggregates: when the frame starts at UNBOUNDED PRECEDING
- *         the state is updated incrementally and finalized at every row (finalize leaves every
+ *         second reordering is needed. Aggregates: their arguments are first gathered once into
+ *         vectors in sorted order, so every frame is a contiguous slice handed to update() as a
+ *         view (one random-access pass instead of one per frame). When the frame starts at
+ *         UNBOUNDED PRECEDING the state is updated incrementally and finalized at every row (finalize leaves every
  *         kiln aggregate's state valid: median/mode only reorder their value buffer); rows
  *         whose frame equals the previous row's copy its result; other frames are answered from
  *         a segment tree of states per partition (fan-out 16, built with update + combine,
  *         queried left to right so order-sensitive aggregates like string_agg stay correct), or
- *         by direct recomputation when the partition is small.
+ *         by direct recomputation when the partition is small or the ROWS frame narrow.
  *   3. Emit: output chunks are views: child columns are the buffer's own vectors, result
  *      columns point into the result vectors at the chunk's offset.
  *
  * Bounds: up to UINT32_MAX - 1 input rows (row numbers are uint32). Memory: the materialized
  * input, one result vector per call, 4 + 1 bytes per row for the index and peer marks, 16 bytes
- * per row (twice) for the radix sort pairs of the largest partition, and segment-tree states
+ * per row (twice) for the radix sort pairs of the largest partition, one sorted copy of each
+ * argument of the aggregate being evaluated, and segment-tree states
  * (about 1/15 state per row) of the largest partition. Strings in results reference the buffer
  * (lag, first_value...) or the result vector's own heap (aggregates), both owned by the operator.
  */
