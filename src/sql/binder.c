@@ -2782,6 +2782,66 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
     return 0;
 }
 
+typedef struct col_map {
+    bool *used;
+    uint32_t *to;
+    uint32_t n;
+} col_map;
+
+static void col_mark(uint32_t *col, void *ctx) {
+    col_map *m = ctx;
+    if (*col < m->n) m->used[*col] = true;
+}
+
+static void col_remap(uint32_t *col, void *ctx) {
+    col_map *m = ctx;
+    if (*col < m->n) *col = m->to[*col];
+}
+
+static void win_exprs_apply(win_env *w, void (*fn)(uint32_t *, void *), void *ctx) {
+    for (uint32_t i = 0; i < w->n; i++) {
+        kl_win_call *c = &w->calls[i];
+        for (int k = 0; k < c->n_args; k++) expr_map_columns(c->args[k], fn, ctx);
+        for (int k = 0; k < c->agg.n_args; k++) expr_map_columns(c->agg.args[k], fn, ctx);
+        for (uint32_t k = 0; k < c->n_partition; k++) expr_map_columns(c->partition[k], fn, ctx);
+        for (uint32_t k = 0; k < c->n_order; k++) expr_map_columns(c->order[k], fn, ctx);
+    }
+}
+
+static int prune_for_window(binder *b, kl_op **op, kl_expr **projs, uint32_t n_proj, kl_expr *qualify, win_env *w) {
+    uint32_t n = (*op)->n_cols;
+    col_map m = {kl_calloc(n ? n : 1, sizeof(bool)), kl_calloc(n ? n : 1, sizeof(uint32_t)), n};
+    int rc = (m.used && m.to) ? 0 : bind_oom(b);
+    if (!rc) {
+        for (uint32_t i = 0; i < n_proj; i++) expr_map_columns(projs[i], col_mark, &m);
+        if (qualify) expr_map_columns(qualify, col_mark, &m);
+        win_exprs_apply(w, col_mark, &m);
+        uint32_t kept = 0;
+        for (uint32_t c = 0; c < n; c++) kept += m.used[c];
+        if (kept < n) {
+            kl_expr **cols = kl_calloc(kept ? kept : 1, sizeof(kl_expr *));
+            if (!cols) rc = bind_oom(b);
+            for (uint32_t c = 0, k = 0; !rc && c < n; c++) {
+                if (!m.used[c]) continue;
+                m.to[c] = k;
+                if (!(cols[k++] = expr_new_column(c, (*op)->types[c]))) rc = bind_oom(b);
+            }
+            if (rc) {
+                free_exprs(cols, kept);
+            } else {
+                for (uint32_t i = 0; i < n_proj; i++) expr_map_columns(projs[i], col_remap, &m);
+                if (qualify) expr_map_columns(qualify, col_remap, &m);
+                win_exprs_apply(w, col_remap, &m);
+                *op = op_project(*op, cols, kept);
+                if (!*op) rc = bind_oom(b);
+            }
+        }
+    }
+    kl_free(m.used);
+    kl_free(m.to);
+    return rc;
+}
+
 static int plan_setop(binder *b, ast_select *sel, kl_op **out, char ***names_out, uint32_t *n_out) {
     kl_op *l = NULL, *r = NULL;
     char **ln = NULL, **rn = NULL;
@@ -3092,6 +3152,9 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         }
     }
     if (wins.n) {
+        /* The window operator materializes its input: keep only the columns something above
+           it reads (a wide CSV would otherwise be copied whole). */
+        if ((rc = prune_for_window(b, &op, projs, n_proj, qualify, &wins))) goto done;
         /* window results follow the columns the window operator reads */
         uint32_t base = op->n_cols;
         for (uint32_t i = 0; i < n_proj; i++) expr_map_columns(projs[i], win_renumber, &base);
