@@ -276,7 +276,8 @@ static int quant_final_cont(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t r
         return 0;
     }
     double a = dbl ? lo.d : (double)lo.i, b = dbl ? hi.d : (double)hi.i;
-    VEC_F64(out)[row] = crn == frn ? a : a + d * (b - a);
+    /* a == b also covers two infinities, where a + d * (b - a) would be inf - inf = nan */
+    VEC_F64(out)[row] = (crn == frn || a == b) ? a : a + d * (b - a);
     return 0;
 }
 

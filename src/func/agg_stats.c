@@ -35,6 +35,7 @@ typedef struct comoment_state {
     int64_t n;
     double mean_x, mean_y;
     double c_xy, m2_x, m2_y;
+    double sum_x, sum_y; /* regr_avgx/avgy as sum / n, like DuckDB (exact for infinities) */
 } comoment_state;
 
 /* ---- binding ---------------------------------------------------------------------------- */
@@ -160,6 +161,8 @@ static int cm_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, u
         comoment_state *s = states[i];
         double x = xs[i], y = ys[i];
         s->n++;
+        s->sum_x += x;
+        s->sum_y += y;
         double inv = 1.0 / (double)s->n;
         double dx = x - s->mean_x, dy = y - s->mean_y;
         s->mean_x += dx * inv;
@@ -187,6 +190,8 @@ static int cm_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err)
     a->c_xy += b->c_xy + dx * dy * f;
     a->m2_x += b->m2_x + dx * dx * f;
     a->m2_y += b->m2_y + dy * dy * f;
+    a->sum_x += b->sum_x;
+    a->sum_y += b->sum_y;
     a->n += b->n;
     return 0;
 }
@@ -218,13 +223,14 @@ static int cm_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t 
 CM_FINAL(covar_samp, s->n >= 2, s->c_xy / (double)(s->n - 1))
 CM_FINAL(covar_pop, s->n >= 1, s->c_xy / (double)s->n)
 CM_FINAL(corr, s->n >= 1, (sxx > 0 && syy > 0) ? s->c_xy / sqrt(sxx * syy) : NAN)
-CM_FINAL(regr_avgx, s->n >= 1, s->mean_x)
-CM_FINAL(regr_avgy, s->n >= 1, s->mean_y)
+CM_FINAL(regr_avgx, s->n >= 1, s->sum_x / (double)s->n)
+CM_FINAL(regr_avgy, s->n >= 1, s->sum_y / (double)s->n)
 CM_FINAL(regr_sxx, s->n >= 1, sxx)
 CM_FINAL(regr_syy, s->n >= 1, syy)
 CM_FINAL(regr_sxy, s->n >= 1, s->c_xy)
 CM_FINAL(regr_slope, s->n >= 1, sxx > 0 ? s->c_xy / sxx : NAN)
-CM_FINAL(regr_intercept, s->n >= 1 && sxx > 0, s->mean_y - (s->c_xy / sxx) * s->mean_x)
+CM_FINAL(regr_intercept, s->n >= 1 && sxx > 0 && !isnan(s->mean_y - (s->c_xy / sxx) * s->mean_x),
+         s->mean_y - (s->c_xy / sxx) * s->mean_x)
 CM_FINAL(regr_r2, s->n >= 1 && sxx > 0, syy == 0 ? 1.0 : (s->c_xy * s->c_xy) / (sxx * syy))
 
 static int cm_final_regr_count(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row,

@@ -10,7 +10,7 @@
  *
  * Characters are UTF-8 code points: positions and lengths count bytes that are not
  * continuation bytes (10xxxxxx). lower/upper map every code point with the C.UTF-8 tables
- * (one-to-one mappings; DuckDB's special cases such as 'ß' -> 'ẞ' may differ). substring follows DuckDB: start 1 is the first character, start 0
+ * (one-to-one mappings, plus DuckDB's (utf8proc's) 'ß' -> 'ẞ'; other utf8proc differences may remain). substring follows DuckDB: start 1 is the first character, start 0
  * starts "one before" the first, a negative start counts from the end, a negative length
  * goes backwards.
  *
@@ -188,6 +188,7 @@ static int str_case(kl_vec **args, int n_args, uint32_t n, kl_vec *out, bool upp
                 continue;
             }
             wint_t m = upper ? towupper_l((wint_t)cp, str_utf8_locale) : towlower_l((wint_t)cp, str_utf8_locale);
+            if (upper && cp == 0xDF) m = 0x1E9E; /* utf8proc (DuckDB): 'ß' -> 'ẞ' */
             o += str_utf8_encode((uint32_t)m, p + o);
             k += len;
         }

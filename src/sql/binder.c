@@ -233,6 +233,15 @@ static bool ast_equal(const ast_expr *a, const ast_expr *b) {
     return true;
 }
 
+/* Does the expression read any column (or contain a subquery, which may)? */
+static bool ast_reads_columns(const ast_expr *a) {
+    if (!a) return false;
+    if (a->kind == AST_COLUMN || a->kind == AST_STAR || a->subquery || a->over) return true;
+    for (int i = 0; i < a->n_args; i++)
+        if (ast_reads_columns(a->args[i])) return true;
+    return ast_reads_columns(a->case_operand) || ast_reads_columns(a->else_expr);
+}
+
 static bool is_agg_call(const ast_expr *a) {
     if (a->kind != AST_FUNC || a->over) return false;
     if (!strcasecmp(a->name, "count")) return true;
@@ -2673,7 +2682,20 @@ static int plan_values(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         }
         for (uint32_t c = 0; c < nc && !rc; c++) {
             rc = bind_expr(b, &e, sel->values[r][c], &rows[r][c]);
-            if (!rc && !unify_types(types[c], rows[r][c]->type, &types[c]))
+            kl_type rt = rc ? KILN_TYPE_NULL : rows[r][c]->type;
+            /* a string literal in a typed column is read as that type (DuckDB) */
+            if (!rc && rt == KILN_TYPE_VARCHAR && rows[r][c]->kind == EXPR_CONST && types[c] != KILN_TYPE_NULL &&
+                types[c] != KILN_TYPE_VARCHAR)
+                continue;
+            if (!rc && types[c] == KILN_TYPE_VARCHAR && rt != KILN_TYPE_VARCHAR && rt != KILN_TYPE_NULL) {
+                bool all_const = true;
+                for (uint32_t q = 0; q < r; q++) all_const &= rows[q][c]->kind == EXPR_CONST;
+                if (all_const) {
+                    types[c] = rt;
+                    continue;
+                }
+            }
+            if (!rc && !unify_types(types[c], rt, &types[c]))
                 rc = kl_err_at(b->err, KILN_ERR_BINDER, sel->values[r][c]->loc,
                                "VALUES column %u mixes types %s and %s", c + 1, kiln_type_name(types[c]),
                                kiln_type_name(rows[r][c]->type));
@@ -3011,8 +3033,10 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             goto done;
         }
         if (sel->group_by_all) {
+            /* every select item without an aggregate, except constants (DuckDB does not
+               group by them, so SELECT 4, count(*) ... GROUP BY ALL is a global aggregate) */
             for (uint32_t i = 0; i < items.n; i++)
-                if (!ast_has_agg(items.asts[i])) gasts[ng++] = items.asts[i];
+                if (!ast_has_agg(items.asts[i]) && ast_reads_columns(items.asts[i])) gasts[ng++] = items.asts[i];
         }
         for (int g = 0; g < sel->n_group_by; g++) {
             ast_expr *ga = sel->group_by[g];
