@@ -100,6 +100,7 @@ typedef enum ast_bound_kind {
 } ast_bound_kind;
 
 struct ast_window {
+    char *ref_name; /* OVER w / OVER (w ORDER BY ..): a window of the WINDOW clause to extend */
     ast_expr **partition_by;
     int n_partition_by;
     ast_order_item *order_by;
@@ -144,6 +145,11 @@ typedef struct ast_table_ref {
 typedef enum ast_setop { AST_SETOP_NONE, AST_SETOP_UNION, AST_SETOP_UNION_ALL, AST_SETOP_EXCEPT,
                          AST_SETOP_INTERSECT, AST_SETOP_EXCEPT_ALL, AST_SETOP_INTERSECT_ALL } ast_setop;
 
+typedef struct ast_named_window { /* WINDOW name AS (spec) */
+    char *name;
+    ast_window *def;
+} ast_named_window;
+
 typedef struct ast_cte {
     char *name;
     ast_select *query;
@@ -173,6 +179,8 @@ struct ast_select {
     int n_group_by;
     bool group_by_all;
     ast_expr *having;
+    ast_named_window *windows; /* WINDOW clause */
+    int n_windows;
     ast_expr *qualify;
     ast_order_item *order_by;
     int n_order_by;

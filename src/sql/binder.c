@@ -137,6 +137,7 @@ typedef struct binder {
     cte_frame *ctes;
     pending_conds *pending; /* WHERE conjuncts of the SELECT whose FROM is being planned */
     int n_rewrites;           /* derived tables made for correlated subqueries (unique names) */
+    ast_select *cur_sel;      /* the SELECT whose expressions are being bound (WINDOW clause) */
     ast_cte *active_ctes[64]; /* CTEs whose definition is being planned */
     int n_active_ctes;
     int depth;
@@ -909,6 +910,35 @@ static int bind_window_call(binder *b, env *e, ast_expr *a, kl_expr **out) {
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Window function %s does not exist", a->name);
     }
     ast_window *ow = a->over;
+    ast_window merged;
+    if (!rc && ow->ref_name) {
+        /* OVER w / OVER (w ORDER BY ..): start from the WINDOW clause's definition */
+        ast_window *def = NULL;
+        for (int i = 0; b->cur_sel && i < b->cur_sel->n_windows; i++)
+            if (!strcasecmp(b->cur_sel->windows[i].name, ow->ref_name)) def = b->cur_sel->windows[i].def;
+        if (!def) {
+            rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "window \"%s\" does not exist", ow->ref_name);
+        } else {
+            merged = *def;
+            merged.ref_name = NULL;
+            if (ow->n_partition_by) {
+                merged.partition_by = ow->partition_by;
+                merged.n_partition_by = ow->n_partition_by;
+            }
+            if (ow->n_order_by) {
+                merged.order_by = ow->order_by;
+                merged.n_order_by = ow->n_order_by;
+            }
+            if (ow->frame != AST_FRAME_DEFAULT) {
+                merged.frame = ow->frame;
+                merged.start_kind = ow->start_kind;
+                merged.end_kind = ow->end_kind;
+                merged.start_offset = ow->start_offset;
+                merged.end_offset = ow->end_offset;
+            }
+            ow = &merged;
+        }
+    }
     if (!rc && ow->n_partition_by) {
         call.partition = kl_calloc((size_t)ow->n_partition_by, sizeof(kl_expr *));
         if (!call.partition) rc = bind_oom(b);
@@ -2924,6 +2954,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         return kl_err_at(b->err, KILN_ERR_BINDER, sel->loc, "query is nested too deeply");
     }
     cte_frame frame = {sel->ctes, sel->n_ctes, b->ctes};
+    ast_select *saved_sel = b->cur_sel;
     if (sel->n_ctes) b->ctes = &frame;
     int rc = 0;
     kl_op *op = NULL;
@@ -2949,6 +2980,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         goto done_values;
     }
     if ((rc = rewrite_correlated(b, sel))) goto done;
+    b->cur_sel = sel;
 
     /* 1. FROM (joins may take WHERE conjuncts as join conditions or pushed-down filters) */
     pending_conds pc = {0};
@@ -3299,6 +3331,7 @@ done:
     kl_free(order_col);
     items_free(&items);
     scope_free(&sc);
+    b->cur_sel = saved_sel;
 done_values:
     if (sel->n_ctes) b->ctes = frame.outer;
     b->depth--;

@@ -436,10 +436,20 @@ static bool ps_frame_bound(parser *p, ast_bound_kind *kind, ast_expr **offset) {
 /* OVER ( [PARTITION BY ...] [ORDER BY ...] [ROWS|RANGE frame] ) ; OVER already consumed */
 static ast_window *ps_window(parser *p) {
     ast_window *w = ps_alloc(p, sizeof *w);
-    if (!w || !ps_expect(p, LEX_LPAREN)) return NULL;
+    if (!w) return NULL;
     w->frame = AST_FRAME_DEFAULT;
     w->start_kind = AST_BOUND_UNBOUNDED_PRECEDING;
     w->end_kind = AST_BOUND_CURRENT_ROW;
+    if (ps_is_name(ps_tok(p))) { /* OVER w */
+        w->ref_name = ps_name(p);
+        return w->ref_name ? w : NULL;
+    }
+    if (!ps_expect(p, LEX_LPAREN)) return NULL;
+    if (ps_is_name(ps_tok(p)) && !ps_at_kw(p, "partition") && !ps_at_kw(p, "order") && !ps_at_kw(p, "rows") &&
+        !ps_at_kw(p, "range")) {
+        w->ref_name = ps_name(p); /* OVER (w ORDER BY ...) */
+        if (!w->ref_name) return NULL;
+    }
     if (ps_accept_kw(p, "partition")) {
         if (!ps_expect_kw(p, "by") || !ps_expr_list(p, &w->partition_by, &w->n_partition_by))
             return NULL;
@@ -1281,6 +1291,16 @@ static ast_select *ps_select_core(parser *p) {
     if (ps_accept_kw(p, "having")) {
         s->having = ps_expr(p);
         if (!s->having) return NULL;
+    }
+    if (ps_accept_kw(p, "window")) {
+        int cap = 0;
+        do {
+            ast_named_window nw;
+            nw.name = ps_name(p);
+            if (!nw.name || !ps_expect_kw(p, "as")) return NULL;
+            nw.def = ps_window(p);
+            if (!nw.def || !PS_PUSH(p, s->windows, s->n_windows, cap, nw)) return NULL;
+        } while (ps_accept(p, LEX_COMMA));
     }
     if (ps_accept_kw(p, "qualify")) {
         s->qualify = ps_expr(p);
