@@ -253,7 +253,7 @@ static int materialize(exec_ctx *x, kl_op *op, char **names, const char *table_n
 static int run_query(exec_ctx *x, ast_select *sel, const char *table_name, kl_table **out) {
     kl_op *op;
     char **names;
-    TRY(bind_select(&x->db->cat, x->sql, sel, &op, &names, x->err));
+    TRY(bind_select(&x->db->cat, x->sql, sel, x->db->threads, &op, &names, x->err));
     uint32_t n = op->n_cols;
     int rc = materialize(x, op, names, table_name, out);
     names_free(names, n);
@@ -328,7 +328,7 @@ static int exec_insert(exec_ctx *x, ast_stmt *st, kl_table **out) {
     if (!t) return kl_err_at(x->err, KILN_ERR_CATALOG, st->loc, "Table with name %s does not exist!", st->table);
     kl_op *op;
     char **names;
-    TRY(bind_select(&x->db->cat, x->sql, st->select, &op, &names, x->err));
+    TRY(bind_select(&x->db->cat, x->sql, st->select, x->db->threads, &op, &names, x->err));
     uint32_t n_src = op->n_cols;
     names_free(names, n_src);
     /* map[target column] = source column or -1 */
@@ -503,7 +503,7 @@ static int exec_copy(exec_ctx *x, ast_stmt *st, kl_table **out) {
     char **names;
     uint32_t n_cols;
     if (st->select) {
-        TRY(bind_select(&x->db->cat, x->sql, st->select, &op, &names, x->err));
+        TRY(bind_select(&x->db->cat, x->sql, st->select, x->db->threads, &op, &names, x->err));
         n_cols = op->n_cols;
     } else {
         kl_table *t = catalog_find(&x->db->cat, st->table);
@@ -540,7 +540,7 @@ static int exec_copy(exec_ctx *x, ast_stmt *st, kl_table **out) {
 static int exec_explain(exec_ctx *x, ast_stmt *st, kl_table **out) {
     kl_op *op;
     char **names;
-    TRY(bind_select(&x->db->cat, x->sql, st->select, &op, &names, x->err));
+    TRY(bind_select(&x->db->cat, x->sql, st->select, x->db->threads, &op, &names, x->err));
     names_free(names, op->n_cols);
     kl_buf text = {0};
     int rc = op_explain(op, 0, &text);

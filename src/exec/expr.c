@@ -78,11 +78,40 @@ void expr_free(kl_expr *e) {
     for (int i = 0; i < e->n_args; i++) expr_free(e->args[i]);
     kl_free(e->args);
     kl_free(e->argv);
-    if (e->kind == EXPR_FUNC && e->fn && e->fn->free_bind_data && e->ctx.bind_data)
+    if (!e->borrowed && e->kind == EXPR_FUNC && e->fn && e->fn->free_bind_data && e->ctx.bind_data)
         e->fn->free_bind_data(e->ctx.bind_data);
     if (e->kind != EXPR_COLUMN) vec_free(&e->result);
-    ht_free(e->set);
+    if (!e->borrowed) ht_free(e->set);
     kl_free(e);
+}
+
+kl_expr *expr_clone(const kl_expr *e) {
+    /* ht_find keeps scratch hashes in the table: a set cannot be probed by two threads */
+    if (e->kind == EXPR_IN_SET) return NULL;
+    kl_expr *c;
+    if (e->kind == EXPR_CONST) {
+        c = expr_new_const_from(&e->result, 0);
+        if (c) c->type = e->type;
+    } else {
+        c = expr_new(e->kind, e->type, e->n_args);
+    }
+    if (!c) return NULL;
+    c->loc = e->loc;
+    c->col = e->col;
+    c->op = e->op;
+    c->negated = e->negated;
+    c->try_cast = e->try_cast;
+    c->has_else = e->has_else;
+    c->fn = e->fn;
+    c->ctx = e->ctx;
+    c->borrowed = true;
+    for (int i = 0; i < e->n_args; i++) {
+        if (!(c->args[i] = expr_clone(e->args[i]))) {
+            expr_free(c);
+            return NULL;
+        }
+    }
+    return c;
 }
 
 bool expr_is_constant(const kl_expr *e) {

@@ -49,6 +49,7 @@ typedef struct kl_expr {
     kl_fn_ctx ctx;
     struct kl_ht *set;     /* EXPR_IN_SET: owned */
     bool set_has_null;     /* EXPR_IN_SET: the subquery produced a NULL */
+    bool borrowed;         /* a clone: bind data and set belong to the original */
     kl_vec result;         /* owned: result vector (or constant) */
     kl_vec **argv;         /* scratch: evaluated argument vectors */
 } kl_expr;
@@ -60,6 +61,9 @@ kl_expr *expr_new_const_from(const kl_vec *v, uint32_t row);
 kl_expr *expr_new_const_null(kl_type type);
 kl_expr *expr_new_column(uint32_t col, kl_type type);
 void expr_free(kl_expr *e);
+/** A deep copy with its own result vectors (for per-thread pipelines); NULL on OOM. Scalar
+ *  bind data is shared with the original, which must outlive the copy. */
+kl_expr *expr_clone(const kl_expr *e);
 /** Evaluate on n_rows rows of `in` (in may be NULL when the expression has no column refs). */
 int expr_eval(kl_expr *e, kl_chunk *in, uint32_t n_rows, kl_vec **out, kl_error *err);
 /** True if the tree contains no column reference (it can be folded to a constant). */

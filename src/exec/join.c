@@ -505,8 +505,8 @@ static void hj_free(kl_op *op) {
     kl_free(h);
 }
 
-static const kl_op_vt hj_vt = {"HASH_JOIN", hj_next, hj_free};
-static const kl_op_vt nlj_vt = {"NESTED_LOOP_JOIN", hj_next, hj_free};
+static const kl_op_vt hj_vt = {"HASH_JOIN", hj_next, hj_free, NULL};
+static const kl_op_vt nlj_vt = {"NESTED_LOOP_JOIN", hj_next, hj_free, NULL};
 
 /* Shared constructor; n_keys == 0 is the nested-loop join. */
 static kl_op *hj_create(const kl_op_vt *vt, kl_op *left, kl_op *right, kl_join_type type,

@@ -24,6 +24,11 @@ typedef struct kl_op_vt {
     const char *name;
     int (*next)(kl_op *op, kl_chunk **out, kl_error *err);
     void (*free)(kl_op *op);
+    /* Another instance of this pipeline for another thread: sources share their morsel
+       dispenser with the original, streaming operators clone their expressions. NULL (or a
+       NULL result) when the operator cannot run in parallel copies. Only called before the
+       first op_next of the original. */
+    kl_op *(*clone)(kl_op *op);
 } kl_op_vt;
 
 struct kl_op {
@@ -46,6 +51,10 @@ typedef struct kl_agg_call {
 
 int op_next(kl_op *op, kl_chunk **out, kl_error *err);
 void op_free(kl_op *op);
+/** A parallel copy of the pipeline rooted at op, or NULL if it has a non-cloneable part. */
+kl_op *op_clone(kl_op *op);
+/** A copy of an aggregate call with cloned argument expressions; 0 or KILN_ERR_MEMORY. */
+int agg_call_clone(const kl_agg_call *src, kl_agg_call *dst);
 /** A one-line description of the tree for EXPLAIN (appended, indented by depth). */
 int op_explain(const kl_op *op, int depth, kl_buf *out);
 
@@ -68,6 +77,9 @@ kl_op *op_project(kl_op *child, kl_expr **exprs, uint32_t n_exprs);
  */
 kl_op *op_hash_agg(kl_op *child, kl_expr **keys, uint32_t n_keys, kl_agg_call *aggs,
                    uint32_t n_aggs);
+/** Use up to `threads` threads for the aggregate's input (parallel copies of the child
+ *  pipeline, thread-local tables merged with the aggregates' combine()). */
+void op_hash_agg_set_threads(kl_op *op, int threads);
 /** Sort by key expressions; desc[i], nulls_first[i] per key. Output = child's columns. */
 kl_op *op_sort(kl_op *child, kl_expr **keys, const bool *desc, const bool *nulls_first,
                uint32_t n_keys);

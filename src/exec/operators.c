@@ -16,11 +16,29 @@
  */
 #include "exec/operator.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "exec/hashtable.h"
 
 int op_next(kl_op *op, kl_chunk **out, kl_error *err) { return op->vt->next(op, out, err); }
+
+kl_op *op_clone(kl_op *op) { return op && op->vt->clone ? op->vt->clone(op) : NULL; }
+
+int agg_call_clone(const kl_agg_call *src, kl_agg_call *dst) {
+    *dst = *src;
+    dst->args = kl_calloc(src->n_args ? (size_t)src->n_args : 1, sizeof(kl_expr *));
+    if (!dst->args) return KILN_ERR_MEMORY;
+    /* aggregates keep no bind data today; a copy must not free the original's */
+    dst->ctx.bind_data = NULL;
+    for (int i = 0; i < src->n_args; i++)
+        if (!(dst->args[i] = expr_clone(src->args[i]))) {
+            agg_call_clear(dst);
+            return KILN_ERR_MEMORY;
+        }
+    return 0;
+}
 
 void op_free(kl_op *op) {
     if (!op) return;
@@ -55,23 +73,44 @@ static int op_base_init(kl_op *op, const kl_op_vt *vt, kl_op *child, const kl_ty
 
 /* ---- table scan --------------------------------------------------------------------- */
 
+/* Morsels of parallel sources: a table scan hands out 60 chunks (~120k rows) at a time, so
+   small tables stay on one thread (and keep their order). */
+#define SCAN_MORSEL_CHUNKS 60
+
+typedef struct scan_shared {
+    atomic_size_t next_morsel;
+    atomic_int refs;
+} scan_shared;
+
 typedef struct scan_table_op {
     kl_op base;
     const kl_table *table;
     size_t next_chunk;
-    size_t n_chunks; /* snapshot at creation */
+    size_t n_chunks;   /* snapshot at creation */
+    size_t morsel_end; /* parallel mode: end of the claimed morsel */
+    scan_shared *shared; /* NULL until cloned: then every copy claims morsels */
     kl_chunk empty;
 } scan_table_op;
 
 static int scan_table_next(kl_op *op, kl_chunk **out, kl_error *err) {
     KL_UNUSED(err);
     scan_table_op *s = (scan_table_op *)op;
-    while (s->next_chunk < s->n_chunks) {
-        kl_chunk *c = s->table->chunks[s->next_chunk++];
-        if (c->n_rows) {
-            *out = c;
-            return 0;
+    for (;;) {
+        size_t end = s->shared ? s->morsel_end : s->n_chunks;
+        while (s->next_chunk < end) {
+            size_t idx = s->next_chunk++;
+            kl_chunk *c = s->table->chunks[idx];
+            if (c->n_rows) {
+                c->seq = idx;
+                *out = c;
+                return 0;
+            }
         }
+        if (!s->shared) break;
+        size_t m = atomic_fetch_add(&s->shared->next_morsel, 1);
+        if (m * SCAN_MORSEL_CHUNKS >= s->n_chunks) break;
+        s->next_chunk = m * SCAN_MORSEL_CHUNKS;
+        s->morsel_end = KL_MIN(s->n_chunks, s->next_chunk + SCAN_MORSEL_CHUNKS);
     }
     s->empty.n_rows = 0;
     *out = &s->empty;
@@ -79,11 +118,36 @@ static int scan_table_next(kl_op *op, kl_chunk **out, kl_error *err) {
 }
 
 static void scan_table_free(kl_op *op) {
+    scan_table_op *s = (scan_table_op *)op;
+    if (s->shared && atomic_fetch_sub(&s->shared->refs, 1) == 1) kl_free(s->shared);
     kl_free(op->types);
     kl_free(op);
 }
 
-static const kl_op_vt scan_table_vt = {"TABLE_SCAN", scan_table_next, scan_table_free};
+static kl_op *scan_table_clone(kl_op *op);
+
+static const kl_op_vt scan_table_vt = {"TABLE_SCAN", scan_table_next, scan_table_free, scan_table_clone};
+
+static kl_op *scan_table_clone(kl_op *op) {
+    scan_table_op *s = (scan_table_op *)op;
+    if (!s->shared) {
+        s->shared = kl_calloc(1, sizeof *s->shared);
+        if (!s->shared) return NULL;
+        atomic_store(&s->shared->refs, 1);
+        s->next_chunk = s->morsel_end = 0;
+    }
+    scan_table_op *c = kl_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (op_base_init(&c->base, &scan_table_vt, NULL, op->types, op->n_cols, false)) {
+        kl_free(c);
+        return NULL;
+    }
+    c->table = s->table;
+    c->n_chunks = s->n_chunks;
+    c->shared = s->shared;
+    atomic_fetch_add(&s->shared->refs, 1);
+    return &c->base;
+}
 
 kl_op *op_scan_table(const kl_table *t) {
     scan_table_op *s = kl_calloc(1, sizeof *s);
@@ -118,7 +182,7 @@ static void scan_csv_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt scan_csv_vt = {"CSV_SCAN", scan_csv_next, scan_csv_free};
+static const kl_op_vt scan_csv_vt = {"CSV_SCAN", scan_csv_next, scan_csv_free, NULL};
 
 kl_op *op_scan_csv(kl_csv *rd) {
     scan_csv_op *s = kl_calloc(1, sizeof *s);
@@ -183,7 +247,7 @@ static void values_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt values_vt = {"VALUES", values_next, values_free};
+static const kl_op_vt values_vt = {"VALUES", values_next, values_free, NULL};
 
 kl_op *op_values(kl_expr ***rows, uint32_t n_rows, uint32_t n_cols, const kl_type *types) {
     values_op *v = kl_calloc(1, sizeof *v);
@@ -249,7 +313,7 @@ static void range_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt range_vt = {"RANGE", range_next, range_free};
+static const kl_op_vt range_vt = {"RANGE", range_next, range_free, NULL};
 
 kl_op *op_range(int64_t start, int64_t stop, int64_t step) {
     range_op *r = kl_calloc(1, sizeof *r);
@@ -304,6 +368,7 @@ static int filter_next(kl_op *op, kl_chunk **out, kl_error *err) {
         chunk_reset(&op->out);
         for (uint32_t c = 0; c < op->n_cols; c++) vec_gather(&op->out.cols[c], &in->cols[c], f->sel, n);
         op->out.n_rows = n;
+        op->out.seq = in->seq;
         *out = &op->out;
         return 0;
     }
@@ -315,7 +380,20 @@ static void filter_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt filter_vt = {"FILTER", filter_next, filter_free};
+static kl_op *filter_clone(kl_op *op);
+
+static const kl_op_vt filter_vt = {"FILTER", filter_next, filter_free, filter_clone};
+
+static kl_op *filter_clone(kl_op *op) {
+    kl_op *child = op_clone(op->child);
+    if (!child) return NULL;
+    kl_expr *pred = expr_clone(((filter_op *)op)->pred);
+    if (!pred) {
+        op_free(child);
+        return NULL;
+    }
+    return op_filter(child, pred);
+}
 
 kl_op *op_filter(kl_op *child, kl_expr *pred) {
     filter_op *f = kl_calloc(1, sizeof *f);
@@ -345,6 +423,7 @@ static int project_next(kl_op *op, kl_chunk **out, kl_error *err) {
     kl_chunk *in;
     TRY(op_next(op->child, &in, err));
     p->view.n_rows = in->n_rows;
+    p->view.seq = in->seq;
     if (in->n_rows == 0) {
         *out = &p->view;
         return 0;
@@ -368,7 +447,28 @@ static void project_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt project_vt = {"PROJECTION", project_next, project_free};
+static kl_op *project_clone(kl_op *op);
+
+static const kl_op_vt project_vt = {"PROJECTION", project_next, project_free, project_clone};
+
+static kl_op *project_clone(kl_op *op) {
+    project_op *p = (project_op *)op;
+    kl_op *child = op_clone(op->child);
+    kl_expr **exprs = kl_calloc(op->n_cols ? op->n_cols : 1, sizeof(kl_expr *));
+    if (!child || !exprs) {
+        op_free(child);
+        kl_free(exprs);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < op->n_cols; i++)
+        if (!(exprs[i] = expr_clone(p->exprs[i]))) {
+            for (uint32_t k = 0; k < i; k++) expr_free(exprs[k]);
+            kl_free(exprs);
+            op_free(child);
+            return NULL;
+        }
+    return op_project(child, exprs, op->n_cols);
+}
 
 kl_op *op_project(kl_op *child, kl_expr **exprs, uint32_t n_exprs) {
     project_op *p = kl_calloc(1, sizeof *p);
@@ -420,6 +520,9 @@ typedef struct hagg_op {
     void *ptrs[KL_CHUNK_ROWS];
     kl_vec **key_vecs;
     kl_vec **arg_vecs;
+    int threads;      /* parallel build with this many threads when the child can be cloned */
+    int thread_rc;    /* a partial's result when built on a worker thread */
+    kl_error thread_err;
 } hagg_op;
 
 static inline char *hagg_state(hagg_op *h, uint32_t gid) {
@@ -446,7 +549,7 @@ static int hagg_add_groups(hagg_op *h, uint32_t n, kl_error *err) {
     return 0;
 }
 
-static int hagg_build(hagg_op *h, kl_error *err) {
+static int hagg_build_local(hagg_op *h, kl_error *err) {
     kl_op *op = &h->base;
     for (;;) {
         kl_chunk *in;
@@ -473,6 +576,106 @@ static int hagg_build(hagg_op *h, kl_error *err) {
     h->built = true;
     return 0;
 }
+
+static void *hagg_thread(void *arg) {
+    hagg_op *p = arg;
+    kiln_error_clear(&p->thread_err);
+    p->thread_rc = hagg_build_local(p, &p->thread_err);
+    return NULL;
+}
+
+/* Fold partial p (same keys and aggregates) into h: look its groups up in h's table and
+   combine the states; p's states are destroyed when p is freed. */
+static int hagg_merge(hagg_op *h, hagg_op *p, kl_error *err) {
+    kl_vec *keys = NULL;
+    kl_vec **kp = NULL;
+    int rc = 0;
+    if (h->n_keys) {
+        keys = kl_calloc(h->n_keys, sizeof(kl_vec));
+        kp = kl_calloc(h->n_keys, sizeof(kl_vec *));
+        if (!keys || !kp) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory merging aggregates");
+        for (uint32_t k = 0; !rc && k < h->n_keys; k++) {
+            kp[k] = &keys[k];
+            if (vec_init(&keys[k], h->keys[k]->type, KL_CHUNK_ROWS)) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        }
+    }
+    for (uint32_t first = 0; !rc && first < p->n_groups; first += KL_CHUNK_ROWS) {
+        uint32_t n = KL_MIN(p->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
+        if (h->n_keys) {
+            ht_get_keys(p->ht, first, n, kp);
+            if ((rc = ht_find_or_insert(h->ht, kp, n, h->gids, err))) break;
+            if ((rc = hagg_add_groups(h, ht_group_count(h->ht), err))) break;
+        } else {
+            if ((rc = hagg_add_groups(h, 1, err))) break;
+            memset(h->gids, 0, n * sizeof(uint32_t));
+        }
+        for (uint32_t a = 0; !rc && a < h->n_aggs; a++) {
+            kl_agg_call *ac = &h->aggs[a];
+            size_t off = h->offsets[a];
+            for (uint32_t i = 0; !rc && i < n; i++)
+                rc = ac->def->combine(&ac->ctx, hagg_state(h, h->gids[i]) + off, hagg_state(p, first + i) + off, err);
+        }
+    }
+    for (uint32_t k = 0; keys && k < h->n_keys; k++) vec_free(&keys[k]);
+    kl_free(keys);
+    kl_free(kp);
+    return rc;
+}
+
+/* A partial aggregate over a parallel copy of the child, or NULL if the child is not
+   cloneable (or out of memory). */
+static hagg_op *hagg_partial(hagg_op *h) {
+    kl_op *child = op_clone(h->base.child);
+    if (!child) return NULL;
+    kl_expr **keys = kl_calloc(h->n_keys ? h->n_keys : 1, sizeof(kl_expr *));
+    kl_agg_call *aggs = kl_calloc(h->n_aggs ? h->n_aggs : 1, sizeof(kl_agg_call));
+    bool ok = keys && aggs;
+    uint32_t nk = 0, na = 0;
+    for (; ok && nk < h->n_keys; nk++) ok = (keys[nk] = expr_clone(h->keys[nk])) != NULL;
+    for (; ok && na < h->n_aggs; na++) ok = agg_call_clone(&h->aggs[na], &aggs[na]) == 0;
+    if (!ok) {
+        op_free(child);
+        for (uint32_t k = 0; keys && k < nk; k++) expr_free(keys[k]);
+        for (uint32_t a = 0; aggs && a + 1 < na; a++) agg_call_clear(&aggs[a]);
+        kl_free(keys);
+        kl_free(aggs);
+        return NULL;
+    }
+    return (hagg_op *)op_hash_agg(child, keys, h->n_keys, aggs, h->n_aggs);
+}
+
+/*
+ * Parallel build: threads-1 partial aggregates over clones of the child pipeline (they share
+ * the source's morsels) run on worker threads while this operator consumes its own child;
+ * then the partials are merged into this operator's table with combine().
+ */
+static int hagg_build(hagg_op *h, kl_error *err) {
+    int n_par = h->threads > 1 ? h->threads - 1 : 0;
+    hagg_op *parts[63];
+    pthread_t tids[63];
+    bool started[63] = {false};
+    if (n_par > 63) n_par = 63;
+    int n = 0;
+    for (; n < n_par; n++)
+        if (!(parts[n] = hagg_partial(h))) break;
+    if (n == 0) return hagg_build_local(h, err);
+    for (int i = 0; i < n; i++) started[i] = pthread_create(&tids[i], NULL, hagg_thread, parts[i]) == 0;
+    /* a partial whose thread could not start is built here, after our own input */
+    int rc = hagg_build_local(h, err);
+    for (int i = 0; i < n; i++) {
+        if (started[i]) pthread_join(tids[i], NULL);
+        else hagg_thread(parts[i]);
+    }
+    for (int i = 0; i < n && !rc; i++)
+        if (parts[i]->thread_rc) {
+            rc = parts[i]->thread_rc;
+            if (err && err->code == KILN_OK) *err = parts[i]->thread_err;
+        }
+    for (int i = 0; i < n && !rc; i++) rc = hagg_merge(h, parts[i], err);
+    for (int i = 0; i < n; i++) op_free(&parts[i]->base);
+    return rc;
+}
+
 
 static int hagg_next(kl_op *op, kl_chunk **out, kl_error *err) {
     hagg_op *h = (hagg_op *)op;
@@ -528,7 +731,11 @@ static void hagg_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt hagg_vt = {"HASH_GROUP_BY", hagg_next, hagg_free};
+static const kl_op_vt hagg_vt = {"HASH_GROUP_BY", hagg_next, hagg_free, NULL};
+
+void op_hash_agg_set_threads(kl_op *op, int threads) {
+    if (op && op->vt == &hagg_vt) ((hagg_op *)op)->threads = threads;
+}
 
 kl_op *op_hash_agg(kl_op *child, kl_expr **keys, uint32_t n_keys, kl_agg_call *aggs,
                    uint32_t n_aggs) {
@@ -686,7 +893,7 @@ static void sort_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt sort_vt = {"ORDER_BY", sort_next, sort_free};
+static const kl_op_vt sort_vt = {"ORDER_BY", sort_next, sort_free, NULL};
 
 kl_op *op_sort(kl_op *child, kl_expr **keys, const bool *desc, const bool *nulls_first,
                uint32_t n_keys) {
@@ -777,7 +984,7 @@ static void limit_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt limit_vt = {"LIMIT", limit_next, limit_free};
+static const kl_op_vt limit_vt = {"LIMIT", limit_next, limit_free, NULL};
 
 kl_op *op_limit(kl_op *child, int64_t limit, int64_t offset) {
     limit_op *l = kl_calloc(1, sizeof *l);
@@ -842,7 +1049,7 @@ static void distinct_free(kl_op *op) {
     kl_free(op);
 }
 
-static const kl_op_vt distinct_vt = {"DISTINCT", distinct_next, distinct_free};
+static const kl_op_vt distinct_vt = {"DISTINCT", distinct_next, distinct_free, NULL};
 
 kl_op *op_distinct(kl_op *child) {
     distinct_op *d = kl_calloc(1, sizeof *d);

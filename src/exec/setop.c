@@ -229,9 +229,9 @@ static void so_free(kl_op *op) {
 }
 
 static const kl_op_vt setop_vt[] = {
-    {"UNION_ALL", so_next, so_free},  {"UNION", so_next, so_free},
-    {"EXCEPT", so_next, so_free},     {"INTERSECT", so_next, so_free},
-    {"EXCEPT_ALL", so_next, so_free}, {"INTERSECT_ALL", so_next, so_free},
+    {"UNION_ALL", so_next, so_free, NULL},  {"UNION", so_next, so_free, NULL},
+    {"EXCEPT", so_next, so_free, NULL},     {"INTERSECT", so_next, so_free, NULL},
+    {"EXCEPT_ALL", so_next, so_free, NULL}, {"INTERSECT_ALL", so_next, so_free, NULL},
 };
 
 kl_op *op_setop(kl_op *left, kl_op *right, kl_setop_kind kind) {

@@ -54,6 +54,8 @@ typedef struct kl_chunk {
     uint32_t n_cols;
     uint32_t cap;
     kl_vec *cols;
+    uint64_t seq; /* position of the chunk in its source (morsel << 24 | chunk within it); lets
+                     parallel consumers restore the source's order */
 } kl_chunk;
 
 /** Size in bytes of one value of the physical type. */

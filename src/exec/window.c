@@ -998,7 +998,7 @@ static void window_free(kl_op *op) {
     kl_free(w);
 }
 
-static const kl_op_vt window_vt = {"WINDOW", window_next, window_free};
+static const kl_op_vt window_vt = {"WINDOW", window_next, window_free, NULL};
 
 void win_call_clear(kl_win_call *c) {
     if (!c) return;

@@ -8,7 +8,8 @@
  * argument types and asks for casts (BIGINT -> DOUBLE for the transcendental ones); exec()
  * computes a chunk with NULL propagation.
  *
- * Semantics (DuckDB's): abs/sign/round/floor/ceil/trunc keep BIGINT as BIGINT (abs of
+ * Semantics (DuckDB's): abs/sign/round/trunc keep BIGINT as BIGINT, floor/ceil return DOUBLE
+ * (DuckDB 1.5 does so even for integers: typeof(floor(10::BIGINT)) is DOUBLE) (abs of
  * INT64_MIN is an overflow error); round is half away from zero, round(x, d) with d < 0
  * rounds to tens/hundreds; sqrt of a negative number and the logarithm of zero or a negative
  * number are errors (KILN_ERR_INVALID), not NaN; so are atanh outside [-1, 1], cot(0) and
@@ -171,20 +172,17 @@ static int math_round(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_
     return 0;
 }
 
-/* floor/ceil/trunc are identities on BIGINT. */
+/* floor/ceil: DuckDB 1.5 returns DOUBLE even for integer input (trunc keeps BIGINT). */
 #define MATH_ROUNDING(fname, cfn)                                                              \
-    MATH_BIND(fname, same)                                                                     \
+    MATH_BIND(fname, double)                                                                   \
     static int math_##fname(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec *out, \
                             kl_error *err) {                                                   \
         KL_UNUSED(ctx);                                                                        \
         KL_UNUSED(err);                                                                        \
         fn_propagate_nulls(out, args, n_args, n);                                              \
-        const kl_vec *a = args[0];                                                             \
-        if (a->type == KILN_TYPE_DOUBLE) {                                                     \
-            for (uint32_t i = 0; i < n; i++) VEC_F64(out)[i] = cfn(VEC_F64(a)[i]);             \
-        } else {                                                                               \
-            memcpy(VEC_I64(out), VEC_I64(a), (size_t)n * sizeof(int64_t));                     \
-        }                                                                                      \
+        const double *x = VEC_F64(args[0]);                                                    \
+        double *o = VEC_F64(out);                                                              \
+        for (uint32_t i = 0; i < n; i++) o[i] = cfn(x[i]);                                     \
         return 0;                                                                              \
     }
 MATH_ROUNDING(floor, floor)

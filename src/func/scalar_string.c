@@ -1,8 +1,9 @@
 /*
- * scalar_string.c — string scalar functions: lower/upper, length (characters) and
- * strlen/octet_length (bytes), substr/substring, trim/ltrim/rtrim, LIKE and ILIKE
- * (like, not_like, ilike, not_ilike), regexp_matches, replace, starts_with, ends_with,
- * contains, strpos/instr/position, split_part, lpad/rpad, left/right, reverse, repeat.
+ * scalar_string.c — string scalar functions: lower/upper (lcase/ucase), length (characters) and
+ * strlen/octet_length (bytes), substr/substring, left/right, trim/ltrim/rtrim, LIKE and ILIKE
+ * (like, not_like, ilike, not_ilike), regexp_matches, regexp_full_match, regexp_replace,
+ * regexp_extract, replace, starts_with/prefix, ends_with/suffix, contains,
+ * strpos/instr/position, split_part, lpad/rpad, reverse, repeat, ascii, chr, md5.
  *
  * API: the table fn_string_defs (searched by catalog.c). bind() asks for VARCHAR string
  * arguments (any type converts) and BIGINT counts; exec() propagates NULLs and computes the
@@ -10,16 +11,20 @@
  *
  * Characters are UTF-8 code points: positions and lengths count bytes that are not
  * continuation bytes (10xxxxxx). lower/upper map every code point with the C.UTF-8 tables
- * (one-to-one mappings, plus DuckDB's (utf8proc's) 'ß' -> 'ẞ'; other utf8proc differences may remain). substring follows DuckDB: start 1 is the first character, start 0
- * starts "one before" the first, a negative start counts from the end, a negative length
- * goes backwards.
+ * (one-to-one mappings, plus DuckDB's (utf8proc's) 'ß' -> 'ẞ'; other utf8proc differences may
+ * remain). substring follows DuckDB 1.5: start 1 is the first character, start 0 starts "one
+ * before" the first, a negative start counts from the end, a negative length goes backwards,
+ * and the range is clipped to the string only after it is formed (substr('hello', -7, 3) is
+ * 'h'); offsets/lengths outside [-2^32, 2^32-1] are errors. split_part with an empty
+ * delimiter splits into characters. trim without a character set removes spaces only.
+ * repeat/lpad/rpad refuse results over 0x1fffffe8 bytes (DuckDB's message).
  *
  * LIKE: `%` matches any run, `_` one character, an optional one-character escape makes the
  * next pattern character literal. Matching is the greedy two-pointer algorithm that
  * backtracks only to the last `%` seen: O(len(s) * len(p)) worst case, no allocation, no
- * per-pattern state (so one bound expression can run on many threads). regexp_matches uses
- * POSIX extended regular expressions (not RE2: \d and friends are a known gap), compiled
- * once per distinct pattern within one exec call.
+ * per-pattern state (so one bound expression can run on many threads). The regexp_* functions
+ * translate RE2 syntax to POSIX extended regular expressions: see "regular expressions" below
+ * for what is translated and the remaining gap (leftmost-longest vs leftmost-first).
  */
 #include "func/func_internal.h"
 
@@ -298,7 +303,7 @@ STR_EXEC_END
 STR_BIND(right, "SI", KILN_TYPE_VARCHAR)
 STR_EXEC_BEGIN(right)
     int64_t size = str_char_count(s.ptr, s.len), k = STR_INT(1);
-    int64_t start = k >= 0 ? (size - k > 0 ? size - k : 0) : KL_MIN(-k, size);
+    int64_t start = k >= 0 ? (size - k > 0 ? size - k : 0) : (k <= -size ? size : -k);
     TRY(str_emit_chars(out, i, s, start, size, err));
 STR_EXEC_END
 

@@ -38,14 +38,25 @@
 #include "io/fs.h"
 #include "util/textconv.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define CSV_BLOCK (8u * 1024u * 1024u)
 #define CSV_MAX_BLOCK (2u * 1024u * 1024u * 1024u)
 #define CSV_MAX_BATCH_FIELDS (4u * 1024u * 1024u)
 #define CSV_SNIFF_RECORDS 100
 #define CSV_SNIFF_BYTES (1u * 1024u * 1024u)
+#define CSV_PAD 64u                            /* readable bytes after a block's end */
+#define CSV_MORSEL ((uint64_t)12 * 1024 * 1024) /* target morsel size */
+#define CSV_PREPASS_BLOCK (4u * 1024u * 1024u)
 
 #define CSV_QUOTED 1u
 #define CSV_ESCAPED 2u
@@ -69,18 +80,40 @@ typedef struct csv_dialect {
     uint8_t stop[256]; /* bytes that end an unquoted field: delim, '\n', '\r' */
 } csv_dialect;
 
-/* One file being read sequentially into a sliding block. */
+/* One file being read sequentially into a sliding block, or one morsel held whole (r == NULL,
+ * eof). buf has CSV_PAD readable bytes after cap so vector loads may run past end. */
 typedef struct csv_stream {
     fs_reader *r;
     const char *path;
     char *buf;
     size_t cap, pos, end;
     bool eof;
-    long line; /* physical line number of buf[pos] */
+    bool own_buf; /* buf is freed with the stream */
+    long line;    /* physical line number of buf[pos] */
 } csv_stream;
 
 enum { CSV_SCAN_OK, CSV_SCAN_MORE, CSV_SCAN_UNTERMINATED, CSV_SCAN_JUNK };
 enum { CSV_REC_OK, CSV_REC_END, CSV_REC_BLOCKED };
+
+/* Reading state of one consumer: the sequential reader, or one parallel worker. */
+typedef struct csv_cursor {
+    size_t file_idx;
+    bool stream_open;
+    bool file_first_rec; /* the next record is the first data record of this file */
+    csv_stream st;
+    csv_field *fields; /* batch_rows x n_cols */
+    long *lines;       /* batch_rows */
+    uint32_t batch_rows;
+    kl_buf scratch; /* unescaped field text */
+} csv_cursor;
+
+/* A morsel: a byte range [start, end) of one plain file beginning at a record start, or a
+ * whole file read through fs_reader (compressed files, escape != quote). */
+typedef struct csv_morsel {
+    size_t file_idx;
+    bool whole;
+    uint64_t start, end;
+} csv_morsel;
 
 struct kl_csv {
     char **paths;
@@ -97,16 +130,17 @@ struct kl_csv {
     kl_type *types;      /* n_cols (+1) */
     bool *type_explicit; /* per column: set by columns/types */
     bool *needed;        /* n_cols */
-    /* reading state */
-    size_t file_idx;
-    bool stream_open;
-    bool file_first_rec; /* the next record is the first data record of this file */
+    /* sequential reading state (csv_next) */
     bool done;
-    csv_stream st;
-    csv_field *fields; /* batch_rows x n_cols */
-    long *lines;       /* batch_rows */
-    uint32_t batch_rows;
-    kl_buf scratch; /* unescaped field text */
+    csv_cursor cur;
+    /* parallel morsels (csv_worker_*): planned once, under mu, by the first claim */
+    pthread_mutex_t mu;
+    bool planned;
+    int plan_rc;
+    kl_error plan_err;
+    csv_morsel *morsels;
+    size_t n_morsels;
+    size_t next_morsel;
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -298,9 +332,12 @@ static int csv_scan_record(const csv_dialect *d, const char *buf, size_t pos, si
 
 static void csv_stream_close(csv_stream *s) {
     fs_reader_close(s->r);
-    kl_free(s->buf);
+    if (s->own_buf) kl_free(s->buf);
     memset(s, 0, sizeof *s);
 }
+
+/* Zero the padding after end so vector loads past the end see no stale bytes. */
+static inline void csv_stream_pad(csv_stream *s) { memset(s->buf + s->end, 0, CSV_PAD); }
 
 /* Slide the unconsumed bytes to the front (growing the block if it is full) and read more. */
 static int csv_stream_refill(csv_stream *s, kl_error *err) {
@@ -316,7 +353,7 @@ static int csv_stream_refill(csv_stream *s, kl_error *err) {
                                "Record at line %ld of \"%s\" is longer than 2 GiB", s->line,
                                s->path);
         size_t ncap = s->cap * 2;
-        char *nb = kl_realloc(s->buf, ncap);
+        char *nb = kl_realloc(s->buf, ncap + CSV_PAD);
         if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", s->path);
         s->buf = nb;
         s->cap = ncap;
@@ -325,6 +362,7 @@ static int csv_stream_refill(csv_stream *s, kl_error *err) {
     TRY(fs_read(s->r, s->buf + s->end, s->cap - s->end, &got, err));
     if (got == 0) s->eof = true;
     s->end += got;
+    csv_stream_pad(s);
     return 0;
 }
 
@@ -334,11 +372,13 @@ static int csv_stream_open(csv_stream *s, const char *path, kl_error *err) {
     s->line = 1;
     TRY(fs_reader_open(path, &s->r, err));
     s->cap = CSV_BLOCK;
-    s->buf = kl_malloc(s->cap);
+    s->buf = kl_malloc(s->cap + CSV_PAD);
+    s->own_buf = true;
     if (!s->buf) {
         csv_stream_close(s);
         return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", path);
     }
+    csv_stream_pad(s);
     /* Read enough to see a byte order mark. */
     while (!s->eof && s->end < 3) TRY(csv_stream_refill(s, err));
     if (s->end >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0) s->pos = 3;
@@ -406,21 +446,21 @@ static int csv_read_record(const kl_csv *rd, csv_stream *s, bool may_refill, csv
 }
 
 /* Text of a field: points into the block, or into rd->scratch when escapes are removed. */
-static int csv_field_text(kl_csv *rd, const char *buf, const csv_field *f, const char **p,
-                          size_t *len) {
+static int csv_field_text(const csv_dialect *d, kl_buf *scratch, const char *buf,
+                          const csv_field *f, const char **p, size_t *len) {
     const char *s = buf + f->off;
     if (!(f->flags & CSV_ESCAPED)) {
         *p = s;
         *len = f->len;
         return 0;
     }
-    kl_buf_clear(&rd->scratch);
-    TRY(kl_buf_reserve(&rd->scratch, f->len + 1));
-    char *o = rd->scratch.data;
+    kl_buf_clear(scratch);
+    TRY(kl_buf_reserve(scratch, f->len + 1));
+    char *o = scratch->data;
     size_t n = 0;
     for (size_t i = 0; i < f->len; i++) {
         char c = s[i];
-        if ((c == rd->d.escape || c == rd->d.quote) && i + 1 < f->len) {
+        if ((c == d->escape || c == d->quote) && i + 1 < f->len) {
             /* doubled quote, or escape + any character: keep the second one */
             o[n++] = s[++i];
             continue;
@@ -428,7 +468,7 @@ static int csv_field_text(kl_csv *rd, const char *buf, const csv_field *f, const
         o[n++] = c;
     }
     o[n] = '\0';
-    rd->scratch.len = n;
+    scratch->len = n;
     *p = o;
     *len = n;
     return 0;
@@ -657,7 +697,7 @@ static int csv_sniff(kl_csv *rd, const kl_csv_options *opts, kl_error *err) {
         if (csv_is_null(rd, s.buf, &f[c])) continue;
         const char *p;
         size_t len;
-        if (csv_field_text(rd, s.buf, &f[c], &p, &len)) goto oom;
+        if (csv_field_text(&rd->d, &rd->cur.scratch, s.buf, &f[c], &p, &len)) goto oom;
         first[c] = kl_strndup(p, len);
         if (!first[c]) goto oom;
     }
@@ -680,7 +720,7 @@ static int csv_sniff(kl_csv *rd, const kl_csv_options *opts, kl_error *err) {
             if (!masks[c] || csv_is_null(rd, s.buf, &f[c]) || f[c].len == 0) continue;
             const char *p;
             size_t len;
-            if (csv_field_text(rd, s.buf, &f[c], &p, &len)) goto oom;
+            if (csv_field_text(&rd->d, &rd->cur.scratch, s.buf, &f[c], &p, &len)) goto oom;
             masks[c] = csv_fit(p, len, masks[c]);
             seen[c] = true;
         }
@@ -783,6 +823,27 @@ oom:
     goto fail_free;
 }
 
+/* ---- cursors ------------------------------------------------------------------------- */
+
+static int csv_cursor_init(const kl_csv *rd, csv_cursor *cur, kl_error *err) {
+    uint32_t per = rd->n_cols ? rd->n_cols : 1;
+    cur->batch_rows = KL_CHUNK_ROWS;
+    if ((size_t)cur->batch_rows * per > CSV_MAX_BATCH_FIELDS)
+        cur->batch_rows = (uint32_t)KL_MAX(1, CSV_MAX_BATCH_FIELDS / per);
+    cur->fields = kl_malloc((size_t)cur->batch_rows * per * sizeof *cur->fields);
+    cur->lines = kl_malloc((size_t)cur->batch_rows * sizeof *cur->lines);
+    if (!cur->fields || !cur->lines) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    return 0;
+}
+
+static void csv_cursor_free(csv_cursor *cur) {
+    if (cur->stream_open) csv_stream_close(&cur->st);
+    kl_free(cur->fields);
+    kl_free(cur->lines);
+    kl_buf_free(&cur->scratch);
+    memset(cur, 0, sizeof *cur);
+}
+
 /* ---- open / close --------------------------------------------------------------------- */
 
 void csv_options_init(kl_csv_options *opts) {
@@ -816,8 +877,10 @@ int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_erro
 
     kl_csv *rd = kl_calloc(1, sizeof *rd);
     if (!rd) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    pthread_mutex_init(&rd->mu, NULL);
     int rc = fs_glob(path, &rd->paths, &rd->n_paths, err);
     if (rc) {
+        pthread_mutex_destroy(&rd->mu);
         kl_free(rd);
         return rc;
     }
@@ -864,15 +927,7 @@ int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_erro
         rd->types[rd->n_cols] = KILN_TYPE_VARCHAR;
         if (!rd->names[rd->n_cols]) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
     }
-    if (!rc) {
-        uint32_t per = rd->n_cols ? rd->n_cols : 1;
-        rd->batch_rows = KL_CHUNK_ROWS;
-        if ((size_t)rd->batch_rows * per > CSV_MAX_BATCH_FIELDS)
-            rd->batch_rows = (uint32_t)KL_MAX(1, CSV_MAX_BATCH_FIELDS / per);
-        rd->fields = kl_malloc((size_t)rd->batch_rows * per * sizeof *rd->fields);
-        rd->lines = kl_malloc((size_t)rd->batch_rows * sizeof *rd->lines);
-        if (!rd->fields || !rd->lines) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
-    }
+    if (!rc) rc = csv_cursor_init(rd, &rd->cur, err);
     if (rc) {
         csv_close(rd);
         return rc;
@@ -897,7 +952,9 @@ void csv_set_projection(kl_csv *rd, const bool *needed) {
 
 void csv_close(kl_csv *rd) {
     if (!rd) return;
-    if (rd->stream_open) csv_stream_close(&rd->st);
+    csv_cursor_free(&rd->cur);
+    pthread_mutex_destroy(&rd->mu);
+    kl_free(rd->morsels);
     fs_glob_free(rd->paths, rd->n_paths);
     if (rd->names)
         for (uint32_t c = 0; c <= rd->n_cols; c++) kl_free(rd->names[c]);
@@ -906,9 +963,6 @@ void csv_close(kl_csv *rd) {
     kl_free(rd->type_explicit);
     kl_free(rd->needed);
     kl_free(rd->nullstr);
-    kl_free(rd->fields);
-    kl_free(rd->lines);
-    kl_buf_free(&rd->scratch);
     kl_free(rd);
 }
 

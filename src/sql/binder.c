@@ -137,6 +137,7 @@ typedef struct binder {
     cte_frame *ctes;
     pending_conds *pending; /* WHERE conjuncts of the SELECT whose FROM is being planned */
     int n_rewrites;           /* derived tables made for correlated subqueries (unique names) */
+    int threads;              /* for parallel operators */
     ast_select *cur_sel;      /* the SELECT whose expressions are being bound (WINDOW clause) */
     ast_cte *active_ctes[64]; /* CTEs whose definition is being planned */
     int n_active_ctes;
@@ -3191,6 +3192,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
 
     if (aggregate) {
         op = op_hash_agg(op, keys, ag.n_keys, ag.aggs, ag.n_aggs);
+        op_hash_agg_set_threads(op, b->threads);
         keys = NULL;
         ag.aggs = NULL;
         ag.n_aggs = 0;
@@ -3339,10 +3341,11 @@ done_values:
     return rc;
 }
 
-int bind_select(kl_catalog *cat, const char *sql, ast_select *sel, kl_op **out, char ***names,
-                kl_error *err) {
+int bind_select(kl_catalog *cat, const char *sql, ast_select *sel, int threads, kl_op **out,
+                char ***names, kl_error *err) {
     binder b = {0};
     b.cat = cat;
+    b.threads = threads;
     b.sql = sql;
     b.err = err;
     kl_arena_init(&b.arena, 8192);

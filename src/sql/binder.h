@@ -30,8 +30,9 @@ int catalog_add(kl_catalog *cat, kl_table *t, kl_error *err);
 void catalog_remove(kl_catalog *cat, size_t index); /* frees the table */
 void catalog_free(kl_catalog *cat);
 
-int bind_select(kl_catalog *cat, const char *sql, ast_select *sel, kl_op **out, char ***names,
-                kl_error *err);
+/** threads: how many threads the plan's parallel operators may use. */
+int bind_select(kl_catalog *cat, const char *sql, ast_select *sel, int threads, kl_op **out,
+                char ***names, kl_error *err);
 void names_free(char **names, uint32_t n);
 /** Bind and fold a column-free expression to an EXPR_CONST node (caller frees). */
 int bind_constant(const char *sql, ast_expr *a, kl_expr **out, kl_error *err);
