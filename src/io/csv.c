@@ -968,9 +968,10 @@ void csv_close(kl_csv *rd) {
 
 /* ---- reading -------------------------------------------------------------------------- */
 
-static int csv_count_error(const kl_csv *rd, uint32_t found, long line, kl_error *err) {
-    const char *path = rd->st.path;
-    if (rd->file_first_rec && rd->file_idx > 0)
+static int csv_count_error(const kl_csv *rd, const csv_cursor *cur, uint32_t found, long line,
+                           kl_error *err) {
+    const char *path = cur->st.path;
+    if (cur->file_first_rec && cur->file_idx > 0)
         return kl_err_data(err, KILN_ERR_DATA, path, line, 0,
                            "CSV file \"%s\" has %u columns but the first file \"%s\" has %u; all "
                            "files read together must have the same columns",
@@ -980,94 +981,357 @@ static int csv_count_error(const kl_csv *rd, uint32_t found, long line, kl_error
                        line, path);
 }
 
-static int csv_open_file(kl_csv *rd, kl_error *err) {
-    TRY(csv_stream_open(&rd->st, rd->paths[rd->file_idx], err));
-    rd->stream_open = true;
-    rd->file_first_rec = true;
+/* The stream is at the start of a file: skip (and check the width of) the header line. */
+static int csv_cursor_start_file(const kl_csv *rd, csv_cursor *cur, kl_error *err) {
+    cur->file_first_rec = true;
     if (!rd->header) return 0;
-    /* Skip (and check the width of) the header line. */
     uint32_t nf;
     long line;
     int got;
-    TRY(csv_read_record(rd, &rd->st, true, rd->fields, rd->n_cols, &nf, &line, &got, err));
-    if (got == CSV_REC_OK && nf != rd->n_cols) return csv_count_error(rd, nf, line, err);
-    rd->file_first_rec = false;
+    TRY(csv_read_record(rd, &cur->st, true, cur->fields, rd->n_cols, &nf, &line, &got, err));
+    if (got == CSV_REC_OK && nf != rd->n_cols) return csv_count_error(rd, cur, nf, line, err);
+    cur->file_first_rec = false;
     return 0;
 }
 
-/* Collect up to max_rows records of the current file into rd->fields. */
-static int csv_collect(kl_csv *rd, uint32_t max_rows, uint32_t *n_rows, kl_error *err) {
+static int csv_cursor_open_file(const kl_csv *rd, csv_cursor *cur, kl_error *err) {
+    TRY(csv_stream_open(&cur->st, rd->paths[cur->file_idx], err));
+    cur->stream_open = true;
+    return csv_cursor_start_file(rd, cur, err);
+}
+
+static void csv_cursor_close_file(csv_cursor *cur) {
+    if (cur->stream_open) csv_stream_close(&cur->st);
+    cur->stream_open = false;
+}
+
+/*
+ * Bit i of the result is set when buf[base + i] (i < 64) is the delimiter, '\n', '\r' or the
+ * quote. Reads 64 bytes from base (the block keeps CSV_PAD readable bytes after its end).
+ */
+#if defined(__SSE2__)
+typedef struct csv_simd {
+    __m128i d, n, r, q;
+} csv_simd;
+static inline csv_simd csv_simd_init(char delim, char quote) {
+    return (csv_simd){_mm_set1_epi8(delim), _mm_set1_epi8('\n'), _mm_set1_epi8('\r'),
+                      _mm_set1_epi8(quote)};
+}
+static inline uint64_t csv_stops16(const char *p, const csv_simd *v) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, v->d), _mm_cmpeq_epi8(x, v->n)),
+                             _mm_or_si128(_mm_cmpeq_epi8(x, v->r), _mm_cmpeq_epi8(x, v->q)));
+    return (uint64_t)(unsigned)_mm_movemask_epi8(m);
+}
+static inline uint64_t csv_stops64(const char *p, const csv_simd *v) {
+    return csv_stops16(p, v) | csv_stops16(p + 16, v) << 16 | csv_stops16(p + 32, v) << 32 |
+           csv_stops16(p + 48, v) << 48;
+}
+#else
+typedef struct csv_simd {
+    uint64_t d, n, r, q;
+} csv_simd;
+static inline csv_simd csv_simd_init(char delim, char quote) {
+    const uint64_t o = 0x0101010101010101ULL;
+    return (csv_simd){o * (uint8_t)delim, o * (uint8_t)'\n', o * (uint8_t)'\r', o * (uint8_t)quote};
+}
+/* High bit of each byte lane equal to c (exact: no false positives from borrows). */
+static inline uint64_t csv_swar_eq(uint64_t w, uint64_t c) {
+    uint64_t x = w ^ c;
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL;
+    return ~(((x & lo7) + lo7) | x | lo7);
+}
+static inline uint64_t csv_stops64(const char *p, const csv_simd *v) {
+    uint64_t out = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t w;
+        memcpy(&w, p + 8 * k, 8);
+        uint64_t m = csv_swar_eq(w, v->d) | csv_swar_eq(w, v->n) | csv_swar_eq(w, v->r) |
+                     csv_swar_eq(w, v->q);
+        /* gather the high bits of the 8 lanes into 8 bits */
+        uint64_t bits = ((m >> 7) * 0x0102040810204080ULL) >> 56;
+        out |= bits << (8 * k);
+    }
+    return out;
+}
+#endif
+
+/*
+ * Collect up to max_rows records of the current stream into cur->fields.
+ *
+ * Fast path: a 64-bit mask of the structural bytes (delimiter, CR, LF, quote) of a 64-byte
+ * window is computed with vector compares, and its set bits are walked: each one ends a field,
+ * so there is no call and no byte loop per field. A record is taken by the fast path when it
+ * has no quoted field, is not an empty line, has the expected field count and ends before the
+ * block does; anything else is handed, from the record's start, to csv_read_record (which
+ * also produces the errors) and the fast path resumes after it. *n_rows == 0 only at the end
+ * of the file.
+ */
+__attribute__((noinline)) static int csv_collect(const kl_csv *rd, csv_cursor *cur,
+                                                 uint32_t max_rows, uint32_t *n_rows,
+                                                 kl_error *err) {
     uint32_t rows = 0, nc = rd->n_cols;
+    csv_stream *s = &cur->st;
+    const char delim = rd->d.delim, quote = rd->d.quote;
+    const csv_simd vs = csv_simd_init(delim, quote);
     while (rows < max_rows) {
+        /* fast path over as many records as possible */
+        if (nc > 0) {
+            const char *buf = s->buf;
+            const size_t end = s->end;
+            size_t rec = s->pos, fstart = rec, base = rec;
+            long line = s->line;
+            uint32_t nf = 0;
+            csv_field *f = cur->fields + (size_t)rows * nc;
+            uint64_t mask = base < end ? csv_stops64(buf + base, &vs) : 0;
+            while (base < end) {
+                if (!mask) {
+                    base += 64;
+                    if (base >= end) break;
+                    mask = csv_stops64(buf + base, &vs);
+                    continue;
+                }
+                size_t e = base + (size_t)__builtin_ctzll(mask);
+                mask &= mask - 1;
+                if (e >= end) break;
+                char c = buf[e];
+                if (c == delim) {
+                    if (nf + 1 >= nc) break; /* too many fields */
+                    f[nf++] = (csv_field){(uint32_t)fstart, (uint32_t)(e - fstart), 0};
+                    fstart = e + 1;
+                    continue;
+                }
+                if (c == quote) {
+                    if (e == fstart) break; /* a quoted field */
+                    continue;               /* a quote inside an unquoted field is text */
+                }
+                /* '\n' or '\r' */
+                if (e == rec || nf + 1 != nc) break; /* empty line, or too few fields */
+                size_t next = e + 1;
+                if (c == '\r') {
+                    if (next >= end) break;
+                    if (buf[next] == '\n') next++;
+                }
+                f[nf] = (csv_field){(uint32_t)fstart, (uint32_t)(e - fstart), 0};
+                cur->lines[rows++] = line++;
+                rec = fstart = next;
+                nf = 0;
+                f += nc;
+                if (rows == max_rows) break;
+                if (c == '\r') { /* the window may hold the LF already consumed */
+                    base = next;
+                    mask = base < end ? csv_stops64(buf + base, &vs) : 0;
+                }
+            }
+            if (rec != s->pos) {
+                s->pos = rec;
+                s->line = line;
+                cur->file_first_rec = false;
+            }
+            if (rows == max_rows) break;
+        }
+        /* general path for one record */
         uint32_t nf;
         long line;
         int got;
-        TRY(csv_read_record(rd, &rd->st, rows == 0, rd->fields + (size_t)rows * nc, nc, &nf,
-                            &line, &got, err));
+        csv_field *f = cur->fields + (size_t)rows * nc;
+        TRY(csv_read_record(rd, s, rows == 0, f, nc, &nf, &line, &got, err));
         if (got != CSV_REC_OK) break;
-        if (nf != nc) return csv_count_error(rd, nf, line, err);
-        rd->file_first_rec = false;
-        rd->lines[rows++] = line;
+        if (nf != nc) return csv_count_error(rd, cur, nf, line, err);
+        cur->file_first_rec = false;
+        cur->lines[rows++] = line;
     }
     *n_rows = rows;
     return 0;
 }
 
-static int csv_conv_error(kl_csv *rd, uint32_t col, long line, const char *p, size_t len,
-                          kl_error *err) {
+static int csv_conv_error(const kl_csv *rd, const csv_cursor *cur, uint32_t col, long line,
+                          const char *p, size_t len, kl_error *err) {
     const char *name = rd->names[col];
     const char *tn = csv_type_name(rd->types[col]);
+    const char *path = cur->st.path;
     int shown = (int)KL_MIN(len, (size_t)200);
     const char *more = len > 200 ? "..." : "";
     if (rd->type_explicit[col])
-        return kl_err_data(err, KILN_ERR_CONVERSION, rd->st.path, line, (long)col + 1,
+        return kl_err_data(err, KILN_ERR_CONVERSION, path, line, (long)col + 1,
                            "Could not convert string \"%.*s%s\" to %s in column \"%s\" (column "
                            "%u) at line %ld of \"%s\". The column type was set explicitly; "
                            "change it in columns := {...} or types := {...}, e.g. {'%s': "
                            "'VARCHAR'}.",
-                           shown, p, more, tn, name, col + 1, line, rd->st.path, name);
+                           shown, p, more, tn, name, col + 1, line, path, name);
     char sampled[64];
     if (rd->sample_size < 0)
         snprintf(sampled, sizeof sampled, "all rows of the first file");
     else
         snprintf(sampled, sizeof sampled, "the first %ld rows", rd->sample_size);
-    return kl_err_data(err, KILN_ERR_CONVERSION, rd->st.path, line, (long)col + 1,
+    return kl_err_data(err, KILN_ERR_CONVERSION, path, line, (long)col + 1,
                        "Could not convert string \"%.*s%s\" to %s in column \"%s\" (column %u) "
                        "at line %ld of \"%s\". The column type was inferred from %s; set it "
                        "explicitly with columns := {'%s': 'VARCHAR', ...} or types := {'%s': "
                        "'VARCHAR'}, or raise sample_size := -1 to sample the whole file.",
-                       shown, p, more, tn, name, col + 1, line, rd->st.path, sampled, name, name);
+                       shown, p, more, tn, name, col + 1, line, path, sampled, name, name);
+}
+
+static int csv_utf8_error(const kl_csv *rd, const csv_cursor *cur, uint32_t col, long line,
+                          kl_error *err) {
+    return kl_err_data(err, KILN_ERR_DATA, cur->st.path, line, (long)col + 1,
+                       "Invalid UTF-8 in column \"%s\" (column %u) at line %ld of \"%s\"",
+                       rd->names[col], col + 1, line, cur->st.path);
+}
+
+static inline bool csv_null_field(const kl_csv *rd, const char *buf, const csv_field *f) {
+    return f->len == rd->nullstr_len &&
+           (rd->nullstr_len == 0 || memcmp(buf + f->off, rd->nullstr, rd->nullstr_len) == 0);
+}
+
+/* [-]digits (at most 18): the common case of kl_parse_int64, same result. */
+static inline bool csv_int_fast(const char *p, size_t len, int64_t *out) {
+    size_t i = p[0] == '-';
+    if (i == len || len - i > 18) return false;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9) return false;
+        v = v * 10 + d;
+    }
+    *out = p[0] == '-' ? -(int64_t)v : (int64_t)v;
+    return true;
+}
+
+static const double csv_pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* [-]digits[.digits] with at most 15 digits: exact as digits / 10^frac (Clinger's fast path,
+ * the same computation kl_parse_double does, so bit-identical to strtod). */
+static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
+    size_t i = p[0] == '-';
+    uint64_t m = 0;
+    unsigned nd = 0, frac = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)p[i] - '0';
+        if (d > 9) break;
+        m = m * 10 + d;
+        nd++;
+    }
+    if (i < len && p[i] == '.') {
+        for (i++; i < len; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d > 9) break;
+            m = m * 10 + d;
+            nd++;
+            frac++;
+        }
+    }
+    if (i != len || nd == 0 || nd > 15) return false;
+    double v = (double)m / csv_pow10[frac];
+    *out = p[0] == '-' ? -v : v;
+    return true;
+}
+
+/* True if the n bytes are all ASCII (8 bytes a step). */
+static bool csv_ascii(const char *s, size_t n) {
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t a, b, c, d;
+        memcpy(&a, s + i, 8);
+        memcpy(&b, s + i + 8, 8);
+        memcpy(&c, s + i + 16, 8);
+        memcpy(&d, s + i + 24, 8);
+        acc |= a | b | c | d;
+    }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a;
+        memcpy(&a, s + i, 8);
+        acc |= a;
+    }
+    for (; i < n; i++) acc |= (uint8_t)s[i];
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* VARCHAR: all plain strings of the batch are copied into one block of the vector's heap. */
+__attribute__((noinline)) static int csv_convert_varchar(const kl_csv *rd, csv_cursor *cur, uint32_t col, uint32_t n_rows,
+                               kl_vec *v, kl_error *err) {
+    const char *buf = cur->st.buf;
+    const csv_field *fld = cur->fields + col;
+    const size_t stride = rd->n_cols;
+    size_t total = 0;
+    bool any_escaped = false;
+    for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
+        if (fld->flags & CSV_ESCAPED) any_escaped = true;
+        else total += fld->len;
+    }
+    char *blk = NULL;
+    if (total) {
+        blk = kl_arena_alloc_bytes(&v->heap, total);
+        if (!blk) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    }
+    kl_str *out = VEC_STR(v);
+    size_t o = 0;
+    fld = cur->fields + col;
+    for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
+        if (csv_null_field(rd, buf, fld)) {
+            vec_set_null(v, r);
+            out[r] = (kl_str){"", 0};
+            continue;
+        }
+        v->nulls[r] = 0;
+        if (KL_UNLIKELY(fld->flags & CSV_ESCAPED)) {
+            const char *p;
+            size_t len;
+            if (csv_field_text(&rd->d, &cur->scratch, buf, fld, &p, &len))
+                return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+            if (!csv_utf8_valid((const unsigned char *)p, len))
+                return csv_utf8_error(rd, cur, col, cur->lines[r], err);
+            if (vec_set_string(v, r, p, len)) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+            continue;
+        }
+        memcpy(blk + o, buf + fld->off, fld->len);
+        out[r] = (kl_str){blk ? blk + o : "", fld->len};
+        o += fld->len;
+    }
+    if (total && !csv_ascii(blk, total)) {
+        /* Some non-ASCII byte: validate string by string to name the first bad row (escaped
+         * ones were validated above). */
+        fld = cur->fields + col;
+        for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
+            if (v->nulls[r] || (fld->flags & CSV_ESCAPED)) continue;
+            if (!csv_utf8_valid((const unsigned char *)out[r].ptr, out[r].len))
+                return csv_utf8_error(rd, cur, col, cur->lines[r], err);
+        }
+    }
+    KL_UNUSED(any_escaped);
+    return 0;
 }
 
 /* Convert column col of the collected rows into v. */
-static int csv_convert_column(kl_csv *rd, uint32_t col, uint32_t n_rows, kl_vec *v,
-                              kl_error *err) {
-    const char *buf = rd->st.buf;
-    const csv_field *fld = rd->fields + col;
-    size_t stride = rd->n_cols;
+__attribute__((noinline)) static int csv_convert_column(const kl_csv *rd, csv_cursor *cur, uint32_t col, uint32_t n_rows,
+                              kl_vec *v, kl_error *err) {
     kl_type t = rd->types[col];
+    if (t == KILN_TYPE_VARCHAR) return csv_convert_varchar(rd, cur, col, n_rows, v, err);
+    const char *buf = cur->st.buf;
+    const csv_field *fld = cur->fields + col;
+    const size_t stride = rd->n_cols;
     for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
-        if (csv_is_null(rd, buf, fld) || (fld->len == 0 && t != KILN_TYPE_VARCHAR)) {
+        if (fld->len == 0 || csv_null_field(rd, buf, fld)) {
             vec_set_null(v, r);
             continue;
         }
-        const char *p;
-        size_t len;
-        if (csv_field_text(rd, buf, fld, &p, &len))
-            return kl_err(err, KILN_ERR_MEMORY, "out of memory");
         v->nulls[r] = 0;
+        const char *p = buf + fld->off;
+        size_t len = fld->len;
+        if (KL_UNLIKELY(fld->flags & CSV_ESCAPED)) {
+            if (csv_field_text(&rd->d, &cur->scratch, buf, fld, &p, &len))
+                return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        }
         bool ok = true;
         switch (t) {
-        case KILN_TYPE_VARCHAR:
-            if (!csv_utf8_valid((const unsigned char *)p, len))
-                return kl_err_data(err, KILN_ERR_DATA, rd->st.path, rd->lines[r], (long)col + 1,
-                                   "Invalid UTF-8 in column \"%s\" (column %u) at line %ld of "
-                                   "\"%s\"",
-                                   rd->names[col], col + 1, rd->lines[r], rd->st.path);
-            if (vec_set_string(v, r, p, len)) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        case KILN_TYPE_BIGINT:
+            if (!csv_int_fast(p, len, &VEC_I64(v)[r])) ok = kl_parse_int64(p, len, &VEC_I64(v)[r]);
             break;
-        case KILN_TYPE_BIGINT: ok = kl_parse_int64(p, len, &VEC_I64(v)[r]); break;
-        case KILN_TYPE_DOUBLE: ok = kl_parse_double(p, len, &VEC_F64(v)[r]); break;
+        case KILN_TYPE_DOUBLE:
+            if (!csv_dbl_fast(p, len, &VEC_F64(v)[r])) ok = kl_parse_double(p, len, &VEC_F64(v)[r]);
+            break;
         case KILN_TYPE_DATE: ok = kl_parse_date(p, len, &VEC_I32(v)[r]); break;
         case KILN_TYPE_TIMESTAMP: ok = kl_parse_timestamp(p, len, &VEC_I64(v)[r]); break;
         case KILN_TYPE_BOOLEAN: {
@@ -1078,8 +1342,38 @@ static int csv_convert_column(kl_csv *rd, uint32_t col, uint32_t n_rows, kl_vec 
         }
         default: vec_set_null(v, r); break;
         }
-        if (!ok) return csv_conv_error(rd, col, rd->lines[r], p, len, err);
+        if (KL_UNLIKELY(!ok)) return csv_conv_error(rd, cur, col, cur->lines[r], p, len, err);
     }
+    return 0;
+}
+
+/* Up to one chunk of rows from the cursor's current stream; *n_rows == 0 at its end. */
+static int csv_cursor_batch(const kl_csv *rd, csv_cursor *cur, kl_chunk *out, uint32_t *n_rows,
+                            kl_error *err) {
+    chunk_reset(out);
+    uint32_t n = 0;
+    TRY(csv_collect(rd, cur, KL_MIN(out->cap, cur->batch_rows), &n, err));
+    *n_rows = n;
+    if (n == 0) return 0;
+    for (uint32_t c = 0; c < rd->n_cols; c++) {
+        kl_vec *v = &out->cols[c];
+        if (!rd->needed[c]) {
+            memset(v->nulls, 1, n);
+            v->has_nulls = true;
+            continue;
+        }
+        TRY(csv_convert_column(rd, cur, c, n, v, err));
+    }
+    if (rd->filename) {
+        kl_vec *v = &out->cols[rd->n_cols];
+        const char *fn = rd->paths[cur->file_idx];
+        if (vec_set_string(v, 0, fn, strlen(fn))) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        for (uint32_t r = 1; r < n; r++) {
+            VEC_STR(v)[r] = VEC_STR(v)[0];
+            v->nulls[r] = 0;
+        }
+    }
+    out->n_rows = n;
     return 0;
 }
 
@@ -1089,44 +1383,373 @@ int csv_next(kl_csv *rd, kl_chunk *out, kl_error *err) {
         return kl_err(err, KILN_ERR_INTERNAL, "csv_next: chunk has %u columns, expected %u",
                       out->n_cols, n_out);
     chunk_reset(out);
-    uint32_t n_rows = 0;
+    csv_cursor *cur = &rd->cur;
     while (!rd->done) {
-        if (!rd->stream_open) {
-            if (rd->file_idx >= rd->n_paths) {
+        if (!cur->stream_open) {
+            if (cur->file_idx >= rd->n_paths) {
                 rd->done = true;
                 break;
             }
-            TRY(csv_open_file(rd, err));
+            TRY(csv_cursor_open_file(rd, cur, err));
         }
-        uint32_t max_rows = KL_MIN(out->cap, rd->batch_rows);
-        TRY(csv_collect(rd, max_rows, &n_rows, err));
-        if (n_rows > 0) break;
-        /* No record and not blocked means the file is finished. */
-        if (rd->st.eof && rd->st.pos >= rd->st.end) {
-            csv_stream_close(&rd->st);
-            rd->stream_open = false;
-            rd->file_idx++;
-        }
+        uint32_t n = 0;
+        TRY(csv_cursor_batch(rd, cur, out, &n, err));
+        if (n > 0) return 0;
+        csv_cursor_close_file(cur);
+        cur->file_idx++;
     }
-    if (n_rows == 0) return 0;
-    for (uint32_t c = 0; c < rd->n_cols; c++) {
-        kl_vec *v = &out->cols[c];
-        if (!rd->needed[c]) {
-            memset(v->nulls, 1, n_rows);
-            v->has_nulls = true;
+    out->n_rows = 0;
+    return 0;
+}
+
+/* ---- parallel morsels ----------------------------------------------------------------- */
+
+struct kl_csv_worker {
+    kl_csv *rd;
+    csv_cursor cur;
+    bool active;     /* a morsel is loaded */
+    bool line_known; /* cur.st.line is the physical line (else relative to the morsel) */
+    csv_morsel m;
+    uint64_t m_idx;
+    uint32_t chunk;
+    char *mbuf; /* morsel bytes (reused), mcap + CSV_PAD */
+    size_t mcap;
+};
+
+static bool csv_file_splittable(const kl_csv *rd, const char *path) {
+    if (rd->d.escape != rd->d.quote) return false;
+    size_t n = strlen(path);
+    if (n >= 3 && strcmp(path + n - 3, ".gz") == 0) return false;
+    if (n >= 4 && strcmp(path + n - 4, ".zst") == 0) return false;
+    return true;
+}
+
+bool csv_parallel_ok(const kl_csv *rd) {
+    for (size_t i = 0; i < rd->n_paths; i++)
+        if (!csv_file_splittable(rd, rd->paths[i])) return false;
+    return true;
+}
+
+static int csv_io_error(const char *path, kl_error *err) {
+    return kl_err_data(err, KILN_ERR_IO, path, 0, 0, "Cannot read file \"%s\": %s", path,
+                       strerror(errno));
+}
+
+static int csv_open_fd(const char *path, int *fd, kl_error *err) {
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    return *fd < 0 ? csv_io_error(path, err) : 0;
+}
+
+/* Read up to n bytes at off; *got < n only at end of file. */
+static int csv_pread(int fd, char *buf, size_t n, uint64_t off, const char *path, size_t *got,
+                     kl_error *err) {
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = pread(fd, buf + done, n - done, (off_t)(off + done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return csv_io_error(path, err);
+        if (k == 0) break;
+        done += (size_t)k;
+    }
+    *got = done;
+    return 0;
+}
+
+static int csv_push_morsel(kl_csv *rd, size_t *cap, csv_morsel m, kl_error *err) {
+    if (rd->n_morsels == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        csv_morsel *nm = kl_realloc(rd->morsels, nc * sizeof *nm);
+        if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        rd->morsels = nm;
+        *cap = nc;
+    }
+    rd->morsels[rd->n_morsels++] = m;
+    return 0;
+}
+
+/*
+ * The pre-pass over one plain file: morsel boundaries at the first record start after every
+ * ~CSV_MORSEL bytes. Quote parity follows csv_scan_record: a quote opens a quoted field only
+ * at the start of a field (after a delimiter, a line end or at the file start); inside, a
+ * doubled quote is text and a single one closes. Only newlines outside quotes end records.
+ * The scan stops as soon as no boundary is left to find.
+ */
+static int csv_plan_file(kl_csv *rd, size_t fi, char *blk, size_t *cap, kl_error *err) {
+    const char *path = rd->paths[fi];
+    int fd;
+    TRY(csv_open_fd(path, &fd, err));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int rc = csv_io_error(path, err);
+        close(fd);
+        return rc;
+    }
+    const uint64_t size = (uint64_t)sb.st_size;
+    const char q = rd->d.quote, delim = rd->d.delim;
+    uint64_t start = 0, target = CSV_MORSEL, base = 0, data_start = 0;
+    bool inside = false, pend = false;
+    char prev = '\n';
+    int rc = 0;
+    while (base < size && target < size) {
+        size_t got;
+        rc = csv_pread(fd, blk, (size_t)KL_MIN((uint64_t)CSV_PREPASS_BLOCK, size - base), base,
+                       path, &got, err);
+        if (rc || got == 0) break;
+        size_t i = 0;
+        if (base == 0 && got >= 3 && memcmp(blk, "\xEF\xBB\xBF", 3) == 0) i = data_start = 3;
+        if (pend) { /* a quote ended the previous block inside a quoted field */
+            pend = false;
+            if (blk[0] == q) i = 1;
+            else inside = false;
+        }
+        while (i < got) {
+            const char *h = q ? memchr(blk + i, q, got - i) : NULL;
+            if (inside) {
+                if (!h) break;
+                size_t j = (size_t)(h - blk);
+                if (j + 1 >= got) {
+                    pend = true;
+                    break;
+                }
+                if (blk[j + 1] == q) {
+                    i = j + 2;
+                } else {
+                    inside = false;
+                    i = j + 1;
+                }
+                continue;
+            }
+            size_t lim = h ? (size_t)(h - blk) : got;
+            while (target < size && target < base + lim) {
+                size_t from = target > base + i ? (size_t)(target - base) : i;
+                const char *nl = memchr(blk + from, '\n', lim - from);
+                if (!nl) break;
+                uint64_t b = base + (uint64_t)(nl - blk) + 1;
+                if (b >= size) {
+                    target = size;
+                    break;
+                }
+                rc = csv_push_morsel(rd, cap, (csv_morsel){fi, false, start, b}, err);
+                if (rc) goto out;
+                start = b;
+                target = b + CSV_MORSEL;
+            }
+            if (!h) break;
+            char pc = lim > 0 ? blk[lim - 1] : prev;
+            if (pc == delim || pc == '\n' || pc == '\r' || base + lim == data_start) inside = true;
+            i = lim + 1;
+        }
+        prev = blk[got - 1];
+        base += got;
+    }
+    if (!rc) rc = csv_push_morsel(rd, cap, (csv_morsel){fi, false, start, size}, err);
+out:
+    close(fd);
+    return rc;
+}
+
+static int csv_plan(kl_csv *rd, kl_error *err) {
+    size_t cap = 0;
+    char *blk = NULL;
+    int rc = 0;
+    for (size_t fi = 0; fi < rd->n_paths && !rc; fi++) {
+        if (!csv_file_splittable(rd, rd->paths[fi])) {
+            rc = csv_push_morsel(rd, &cap, (csv_morsel){fi, true, 0, 0}, err);
             continue;
         }
-        TRY(csv_convert_column(rd, c, n_rows, v, err));
+        if (!blk && !(blk = kl_malloc(CSV_PREPASS_BLOCK)))
+            rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        if (!rc) rc = csv_plan_file(rd, fi, blk, &cap, err);
     }
-    if (rd->filename) {
-        kl_vec *v = &out->cols[rd->n_cols];
-        const char *fn = rd->paths[rd->file_idx];
-        if (vec_set_string(v, 0, fn, strlen(fn))) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
-        for (uint32_t r = 1; r < n_rows; r++) {
-            VEC_STR(v)[r] = VEC_STR(v)[0];
-            v->nulls[r] = 0;
+    kl_free(blk);
+    return rc;
+}
+
+/* Plan once (first caller) and optionally claim the next morsel. */
+static int csv_claim(kl_csv *rd, csv_morsel *m, uint64_t *idx, bool *got, kl_error *err) {
+    pthread_mutex_lock(&rd->mu);
+    if (!rd->planned) {
+        memset(&rd->plan_err, 0, sizeof rd->plan_err);
+        rd->plan_rc = csv_plan(rd, &rd->plan_err);
+        rd->planned = true;
+    }
+    int rc = rd->plan_rc;
+    if (rc) {
+        if (err && !kl_err_is_set(err)) *err = rd->plan_err;
+    } else if (got) {
+        *got = rd->next_morsel < rd->n_morsels;
+        if (*got) {
+            *idx = rd->next_morsel;
+            *m = rd->morsels[rd->next_morsel++];
         }
     }
-    out->n_rows = n_rows;
+    pthread_mutex_unlock(&rd->mu);
+    return rc;
+}
+
+int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err) {
+    *out = NULL;
+    TRY(csv_claim(rd, NULL, NULL, NULL, err));
+    kl_csv_worker *w = kl_calloc(1, sizeof *w);
+    if (!w) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    w->rd = rd;
+    int rc = csv_cursor_init(rd, &w->cur, err);
+    if (rc) {
+        csv_worker_free(w);
+        return rc;
+    }
+    *out = w;
     return 0;
+}
+
+void csv_worker_free(kl_csv_worker *w) {
+    if (!w) return;
+    csv_cursor_free(&w->cur);
+    kl_free(w->mbuf);
+    kl_free(w);
+}
+
+/* Make the claimed morsel w->m the cursor's stream. */
+static int csv_worker_load(kl_csv_worker *w, kl_error *err) {
+    kl_csv *rd = w->rd;
+    csv_cursor *cur = &w->cur;
+    const csv_morsel *m = &w->m;
+    cur->file_idx = m->file_idx;
+    cur->file_first_rec = false;
+    w->line_known = true;
+    if (m->whole) return csv_cursor_open_file(rd, cur, err);
+    const char *path = rd->paths[m->file_idx];
+    uint64_t len64 = m->end - m->start;
+    if (len64 >= CSV_MAX_BLOCK)
+        return kl_err_data(err, KILN_ERR_DATA, path, 0, 0,
+                           "A record of \"%s\" near byte %llu is longer than 2 GiB", path,
+                           (unsigned long long)m->start);
+    size_t len = (size_t)len64;
+    if (!w->mbuf || w->mcap < len) {
+        size_t nc = KL_MAX(len, (size_t)CSV_MORSEL + CSV_MORSEL / 2);
+        char *nb = kl_realloc(w->mbuf, nc + CSV_PAD);
+        if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", path);
+        w->mbuf = nb;
+        w->mcap = nc;
+    }
+    int fd;
+    TRY(csv_open_fd(path, &fd, err));
+    size_t got;
+    int rc = csv_pread(fd, w->mbuf, len, m->start, path, &got, err);
+    close(fd);
+    TRY(rc);
+    if (got != len)
+        return kl_err_data(err, KILN_ERR_IO, path, 0, 0,
+                           "File \"%s\" changed while it was being read", path);
+    csv_stream *s = &cur->st;
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->buf = w->mbuf;
+    s->cap = len;
+    s->end = len;
+    s->eof = true;
+    s->line = 1;
+    csv_stream_pad(s);
+    cur->stream_open = true;
+    if (m->start != 0) {
+        w->line_known = false; /* relative until an error needs the physical line */
+        return 0;
+    }
+    if (len >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0) s->pos = 3;
+    return csv_cursor_start_file(rd, cur, err);
+}
+
+/* Newlines in [0, off) of a plain file. */
+static int csv_count_lines_before(const char *path, uint64_t off, long *out, kl_error *err) {
+    int fd;
+    TRY(csv_open_fd(path, &fd, err));
+    char *blk = kl_malloc(CSV_PREPASS_BLOCK);
+    if (!blk) {
+        close(fd);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    }
+    long n = 0;
+    int rc = 0;
+    for (uint64_t pos = 0; pos < off;) {
+        size_t got;
+        rc = csv_pread(fd, blk, (size_t)KL_MIN((uint64_t)CSV_PREPASS_BLOCK, off - pos), pos, path,
+                       &got, err);
+        if (rc || got == 0) break;
+        n += csv_count_nl(blk, got);
+        pos += got;
+    }
+    kl_free(blk);
+    close(fd);
+    *out = n;
+    return rc;
+}
+
+/*
+ * An error in a morsel that does not start at its file's beginning was reported with a line
+ * relative to the morsel. Count the newlines before the morsel, rewind it with the physical
+ * line and parse again up to the error, which is now reported with the right line.
+ */
+static int csv_worker_relocate_error(kl_csv_worker *w, kl_chunk *out, const kl_error *first,
+                                     int first_rc, kl_error *err) {
+    long before = 0;
+    TRY(csv_count_lines_before(w->rd->paths[w->m.file_idx], w->m.start, &before, err));
+    csv_stream *s = &w->cur.st;
+    s->pos = 0;
+    s->line = 1 + before;
+    w->line_known = true;
+    w->cur.file_first_rec = false;
+    for (;;) {
+        uint32_t n = 0;
+        int rc = csv_cursor_batch(w->rd, &w->cur, out, &n, err);
+        if (rc) return rc;
+        if (n == 0) break;
+    }
+    if (err && !kl_err_is_set(err)) *err = *first;
+    return first_rc;
+}
+
+int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,
+                    uint32_t *chunk_in_morsel, kl_error *err) {
+    kl_csv *rd = w->rd;
+    uint32_t n_out = csv_column_count(rd);
+    if (out->n_cols != n_out)
+        return kl_err(err, KILN_ERR_INTERNAL,
+                      "csv_worker_next: chunk has %u columns, expected %u", out->n_cols, n_out);
+    for (;;) {
+        if (!w->active) {
+            bool got = false;
+            TRY(csv_claim(rd, &w->m, &w->m_idx, &got, err));
+            if (!got) {
+                chunk_reset(out);
+                out->n_rows = 0;
+                return 0;
+            }
+            w->active = true;
+            w->chunk = 0;
+            kl_error first;
+            memset(&first, 0, sizeof first);
+            int rc = csv_worker_load(w, &first);
+            if (rc) {
+                if (err && !kl_err_is_set(err)) *err = first;
+                return rc;
+            }
+        }
+        uint32_t n = 0;
+        if (w->line_known) {
+            TRY(csv_cursor_batch(rd, &w->cur, out, &n, err));
+        } else {
+            kl_error first;
+            memset(&first, 0, sizeof first);
+            int rc = csv_cursor_batch(rd, &w->cur, out, &n, &first);
+            if (rc) return csv_worker_relocate_error(w, out, &first, rc, err);
+        }
+        if (n > 0) {
+            if (morsel_index) *morsel_index = w->m_idx;
+            if (chunk_in_morsel) *chunk_in_morsel = w->chunk;
+            w->chunk++;
+            return 0;
+        }
+        csv_cursor_close_file(&w->cur);
+        w->active = false;
+    }
 }

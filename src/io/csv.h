@@ -15,6 +15,7 @@
  *                                           VARCHAR filename last if requested); n_rows 0
  *                                           at the end
  *   csv_close(rd)
+ *   csv_worker_new / csv_worker_next / csv_worker_free   parallel morsels (below)
  *
  * Errors name file, line and column: a value that does not fit its inferred type is
  *   Could not convert string "abc" to BIGINT in column "x" (file data.csv, line 5004,
@@ -59,5 +60,37 @@ kl_type csv_column_type(const kl_csv *rd, uint32_t col);
 void csv_set_projection(kl_csv *rd, const bool *needed);
 int csv_next(kl_csv *rd, kl_chunk *out, kl_error *err);
 void csv_close(kl_csv *rd);
+
+/*
+ * Parallel reading by morsels. A morsel is a byte range (~12 MiB) of one plain file that
+ * starts at a record boundary, or a whole file when the file cannot be split (gzip/zstd, or
+ * escape != quote). The boundaries are found once, by the first csv_worker_new, with a
+ * sequential pre-pass per file that tracks quote parity (memchr for the quote, so a file
+ * without quotes is only read, at memory speed): a boundary is the first newline outside
+ * quotes after each ~12 MiB. Morsels are numbered in file order across all files of a glob.
+ *
+ *   csv_worker_new(rd, &w, err)       one worker per thread, all sharing rd (set the
+ *                                     projection before; do not call csv_next meanwhile)
+ *   csv_worker_next(w, chunk, &mi, &ci, err)
+ *                                     rows of the worker's current morsel, claiming the next
+ *                                     free morsel (thread-safe) when it is exhausted;
+ *                                     chunk->n_rows == 0 when no morsel is left. The chunk is
+ *                                     tagged (morsel index mi, chunk ci within the morsel):
+ *                                     sorting by (mi, ci) restores file order.
+ *   csv_worker_free(w)
+ *
+ * Errors are the same as csv_next's (file, physical line, column, value, hint): a worker
+ * whose morsel does not start at a file's beginning counts the newlines before the morsel
+ * only when it has an error to report.
+ */
+typedef struct kl_csv_worker kl_csv_worker;
+
+int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err);
+int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,
+                    uint32_t *chunk_in_morsel, kl_error *err);
+void csv_worker_free(kl_csv_worker *w);
+/** True when every file of the reader can be split into byte-range morsels (plain files and
+ * escape == quote); otherwise workers get whole files as morsels. */
+bool csv_parallel_ok(const kl_csv *rd);
 
 #endif /* KL_CSV_H */

@@ -1772,9 +1772,10 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         }
         if ((rc = keys_push(b, &keys, x, y))) break;
         sc->used[li] = sc->used[ri] = true; /* join keys are read even if nothing else names them */
-        if (jt == KL_JOIN_RIGHT) sc->cols[li].hidden = true;
-        else sc->cols[ri].hidden = true;
-        if (jt == KL_JOIN_FULL) coalesce_at[li] = (int)ri;
+        /* the visible column stands where the left one is; after RIGHT and FULL joins its
+           value is coalesce(left, right) (= right's for RIGHT JOIN) */
+        sc->cols[ri].hidden = true;
+        if (jt == KL_JOIN_FULL || jt == KL_JOIN_RIGHT) coalesce_at[li] = (int)ri;
     }
 
     /* ON conjuncts, plus WHERE conjuncts of inner joins that this join can use */

@@ -526,6 +526,38 @@ static ast_expr *ps_func(parser *p, const char *name, int loc) {
         f->n_args = 2;
         return ps_finish(p, f);
     }
+    if (strcmp(name, "position") == 0 || strcmp(name, "substring") == 0) {
+        /* POSITION(a IN b) and SUBSTRING(s FROM a [FOR b]) (SQL's keyword forms) */
+        int save = p->pos;
+        ast_expr *a0 = ps_add(p);
+        bool pos_form = name[0] == 'p' && a0 && ps_accept_kw(p, "in");
+        bool sub_form = name[0] == 's' && a0 && ps_at_kw(p, "from");
+        if (pos_form || sub_form) {
+            if (sub_form) ps_advance(p);
+            ast_expr *a1 = ps_expr(p);
+            ast_expr *a2 = NULL;
+            if (!a1) return NULL;
+            if (sub_form && ps_accept_kw(p, "for") && !(a2 = ps_expr(p))) return NULL;
+            if (!ps_expect(p, LEX_RPAREN)) return NULL;
+            f->args = ps_alloc(p, 3 * sizeof *f->args);
+            if (!f->args) return NULL;
+            if (pos_form) {
+                /* position(needle IN haystack) = strpos(haystack, needle) */
+                f->name = "strpos";
+                f->args[0] = a1;
+                f->args[1] = a0;
+                f->n_args = 2;
+            } else {
+                f->args[0] = a0;
+                f->args[1] = a1;
+                f->args[2] = a2;
+                f->n_args = a2 ? 3 : 2;
+            }
+            return ps_finish(p, f);
+        }
+        if (p->rc) return NULL;
+        p->pos = save; /* the ordinary call form */
+    }
     if (ps_at(p, LEX_STAR) && ps_peek(p, 1)->kind == LEX_RPAREN) {
         f->star = true;
         p->pos += 2;

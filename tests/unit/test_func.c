@@ -542,9 +542,10 @@ static void test_floor_ceil(void **st) {
     fr(v);
     int64_t b[] = {7};
     v = i64s(b, 1);
+    /* DuckDB 1.5: ceil/floor of an integer is a DOUBLE */
     assert_int_equal(run_scalar("ceil", &v, 1, 1, &o, NULL), 0);
-    assert_int_equal(o->type, KILN_TYPE_BIGINT);
-    assert_int_equal(VEC_I64(o)[0], 7);
+    assert_int_equal(o->type, KILN_TYPE_DOUBLE);
+    assert_true(VEC_F64(o)[0] == 7.0);
     fr(o);
     fr(v);
 }
