@@ -272,13 +272,19 @@ typedef struct collector {
     kl_error err;
 } collector;
 
-static int collect_chunk(collector *c, const kl_chunk *in) {
+static int collect_chunk(collector *c, kl_chunk *in) {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 64;
         collected *p = kl_realloc(c->items, cap * sizeof *p);
         if (!p) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
         c->items = p;
         c->cap = cap;
+    }
+    if (in->adoptable) {
+        kl_chunk *taken = chunk_adopt((kl_chunk *)in);
+        if (!taken) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+        c->items[c->n++] = (collected){taken->seq, taken};
+        return 0;
     }
     kl_type types[256];
     kl_type *tp = in->n_cols <= 256 ? types : kl_malloc(in->n_cols * sizeof(kl_type));
@@ -403,6 +409,20 @@ static int materialize(exec_ctx *x, kl_op *op, char **names, const char *table_n
         kl_chunk *c;
         if ((rc = op_next(op, &c, x->err))) break;
         if (c->n_rows == 0) break;
+        if (c->adoptable) {
+            /* take the source's vectors instead of copying them */
+            kl_chunk *taken = chunk_adopt(c);
+            if (!taken) {
+                rc = kl_err(x->err, KILN_ERR_MEMORY, "out of memory");
+                break;
+            }
+            if ((rc = table_add_chunk(t, taken, x->err))) {
+                chunk_free(taken);
+                kl_free(taken);
+                break;
+            }
+            continue;
+        }
         if ((rc = table_append(t, c, c->n_rows, x->err))) break;
     }
     op_free(op);

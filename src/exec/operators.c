@@ -163,26 +163,89 @@ kl_op *op_scan_table(const kl_table *t) {
 
 /* ---- CSV scan ----------------------------------------------------------------------- */
 
+/* The reader shared by parallel copies of a CSV scan; closed by the last copy. */
+typedef struct csv_shared {
+    kl_csv *rd;
+    atomic_int refs;
+} csv_shared;
+
 typedef struct scan_csv_op {
     kl_op base;
     kl_csv *rd;
+    kl_csv_worker *worker; /* parallel mode: morsels of the shared reader */
+    csv_shared *shared;
+    uint64_t n_chunks; /* sequential mode: chunk counter for seq */
 } scan_csv_op;
 
 static int scan_csv_next(kl_op *op, kl_chunk **out, kl_error *err) {
     scan_csv_op *s = (scan_csv_op *)op;
+    if (!op->out.cols && chunk_init(&op->out, op->types, op->n_cols, KL_CHUNK_ROWS))
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory reading CSV");
     chunk_reset(&op->out);
-    TRY(csv_next(s->rd, &op->out, err));
+    if (s->worker) {
+        uint64_t mi;
+        uint32_t ci;
+        TRY(csv_worker_next(s->worker, &op->out, &mi, &ci, err));
+        op->out.seq = (mi << 24) | ci;
+    } else {
+        TRY(csv_next(s->rd, &op->out, err));
+        op->out.seq = s->n_chunks++;
+    }
+    /* the reader copies every value into the chunk's own vectors: a consumer may keep them */
+    op->out.adoptable = true;
     *out = &op->out;
     return 0;
 }
 
 static void scan_csv_free(kl_op *op) {
-    csv_close(((scan_csv_op *)op)->rd);
+    scan_csv_op *s = (scan_csv_op *)op;
+    csv_worker_free(s->worker);
+    if (s->shared) {
+        if (atomic_fetch_sub(&s->shared->refs, 1) == 1) {
+            csv_close(s->shared->rd);
+            kl_free(s->shared);
+        }
+    } else {
+        csv_close(s->rd);
+    }
     op_base_free(op);
     kl_free(op);
 }
 
-static const kl_op_vt scan_csv_vt = {"CSV_SCAN", scan_csv_next, scan_csv_free, NULL};
+static kl_op *scan_csv_clone(kl_op *op);
+
+static const kl_op_vt scan_csv_vt = {"CSV_SCAN", scan_csv_next, scan_csv_free, scan_csv_clone};
+
+/* The first clone turns the original into a morsel worker too (csv_next and workers must not
+   mix); every copy then claims byte-range morsels of the same reader. */
+static kl_op *scan_csv_clone(kl_op *op) {
+    scan_csv_op *s = (scan_csv_op *)op;
+    if (!s->shared) {
+        if (s->n_chunks) return NULL; /* already reading sequentially */
+        csv_shared *sh = kl_calloc(1, sizeof *sh);
+        if (!sh) return NULL;
+        if (csv_worker_new(s->rd, &s->worker, NULL)) {
+            kl_free(sh);
+            return NULL;
+        }
+        sh->rd = s->rd;
+        atomic_store(&sh->refs, 1);
+        s->shared = sh;
+    }
+    scan_csv_op *c = kl_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (op_base_init(&c->base, &scan_csv_vt, NULL, op->types, op->n_cols, true) ||
+        csv_worker_new(s->rd, &c->worker, NULL)) {
+        chunk_free(&c->base.out);
+        kl_free(c->base.types);
+        kl_free(c);
+        return NULL;
+    }
+    c->rd = s->rd;
+    c->shared = s->shared;
+    atomic_fetch_add(&s->shared->refs, 1);
+    return &c->base;
+}
 
 kl_op *op_scan_csv(kl_csv *rd) {
     scan_csv_op *s = kl_calloc(1, sizeof *s);

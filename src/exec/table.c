@@ -84,6 +84,19 @@ int table_append_mapped(kl_table *t, const kl_chunk *src, uint32_t n, const int 
     return 0;
 }
 
+int table_add_chunk(kl_table *t, kl_chunk *c, kl_error *err) {
+    if (t->n_chunks == t->cap_chunks) {
+        size_t cap = t->cap_chunks ? t->cap_chunks * 2 : 16;
+        kl_chunk **p = kl_realloc(t->chunks, cap * sizeof *p);
+        if (!p) return kl_err(err, KILN_ERR_MEMORY, "out of memory growing table");
+        t->chunks = p;
+        t->cap_chunks = cap;
+    }
+    t->chunks[t->n_chunks++] = c;
+    t->n_rows += c->n_rows;
+    return 0;
+}
+
 int table_append(kl_table *t, const kl_chunk *src, uint32_t n, kl_error *err) {
     return table_append_mapped(t, src, n, NULL, err);
 }

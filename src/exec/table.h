@@ -31,6 +31,8 @@ int table_append(kl_table *t, const kl_chunk *src, uint32_t n, kl_error *err);
 /** Append with column mapping: table column c takes src column map[c] (or NULL if -1). */
 int table_append_mapped(kl_table *t, const kl_chunk *src, uint32_t n, const int *map,
                         kl_error *err);
+/** Append a heap chunk (same column types) as the table's last chunk; the table owns it. */
+int table_add_chunk(kl_table *t, kl_chunk *c, kl_error *err);
 /** Bytes held by the table's chunks. */
 size_t table_memory(const kl_table *t);
 

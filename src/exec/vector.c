@@ -144,6 +144,17 @@ void chunk_free(kl_chunk *c) {
     c->n_rows = 0;
 }
 
+kl_chunk *chunk_adopt(kl_chunk *src) {
+    kl_chunk *c = kl_malloc(sizeof *c);
+    if (!c) return NULL;
+    *c = *src;
+    c->adoptable = false;
+    src->cols = NULL;
+    src->n_cols = 0;
+    src->n_rows = 0;
+    return c;
+}
+
 void chunk_reset(kl_chunk *c) {
     c->n_rows = 0;
     for (uint32_t i = 0; i < c->n_cols; i++) vec_reset(&c->cols[i]);

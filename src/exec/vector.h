@@ -56,6 +56,8 @@ typedef struct kl_chunk {
     kl_vec *cols;
     uint64_t seq; /* position of the chunk in its source (morsel << 24 | chunk within it); lets
                      parallel consumers restore the source's order */
+    bool adoptable; /* the consumer may take the vectors (chunk_adopt) instead of copying
+                       them: they own all their data and strings and nothing else points there */
 } kl_chunk;
 
 /** Size in bytes of one value of the physical type. */
@@ -100,6 +102,9 @@ int chunk_init(kl_chunk *c, const kl_type *types, uint32_t n_cols, uint32_t cap)
 void chunk_free(kl_chunk *c);
 /** n_rows = 0 and every vector reset. */
 void chunk_reset(kl_chunk *c);
+/** Move an adoptable chunk's vectors into a new heap chunk (NULL on OOM); src is left without
+ *  vectors (cols == NULL) and its producer re-creates them. */
+kl_chunk *chunk_adopt(kl_chunk *src);
 
 /**
  * Format the value at row as text the way kiln prints it: "" for NULL (returns false),

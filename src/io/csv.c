@@ -55,7 +55,7 @@
 #define CSV_SNIFF_RECORDS 100
 #define CSV_SNIFF_BYTES (1u * 1024u * 1024u)
 #define CSV_PAD 64u                            /* readable bytes after a block's end */
-#define CSV_MORSEL ((uint64_t)12 * 1024 * 1024) /* target morsel size */
+#define CSV_MORSEL ((uint64_t)CSV_MORSEL_BYTES)
 #define CSV_PREPASS_BLOCK (4u * 1024u * 1024u)
 
 #define CSV_QUOTED 1u
@@ -133,14 +133,15 @@ struct kl_csv {
     /* sequential reading state (csv_next) */
     bool done;
     csv_cursor cur;
-    /* parallel morsels (csv_worker_*): planned once, under mu, by the first claim */
+    /* parallel morsels (csv_worker_*): the splitting state, under mu */
     pthread_mutex_t mu;
-    bool planned;
-    int plan_rc;
+    size_t plan_file;   /* file being split */
+    int plan_fd;        /* its descriptor, -1 when not open */
+    uint64_t plan_off;  /* next morsel's start */
+    uint64_t plan_size; /* its size */
+    uint64_t next_idx;  /* next morsel index */
+    int plan_rc;        /* a failed split stops every worker with this error */
     kl_error plan_err;
-    csv_morsel *morsels;
-    size_t n_morsels;
-    size_t next_morsel;
 };
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -878,6 +879,7 @@ int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_erro
     kl_csv *rd = kl_calloc(1, sizeof *rd);
     if (!rd) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
     pthread_mutex_init(&rd->mu, NULL);
+    rd->plan_fd = -1;
     int rc = fs_glob(path, &rd->paths, &rd->n_paths, err);
     if (rc) {
         pthread_mutex_destroy(&rd->mu);
@@ -954,7 +956,7 @@ void csv_close(kl_csv *rd) {
     if (!rd) return;
     csv_cursor_free(&rd->cur);
     pthread_mutex_destroy(&rd->mu);
-    kl_free(rd->morsels);
+    if (rd->plan_fd >= 0) close(rd->plan_fd);
     fs_glob_free(rd->paths, rd->n_paths);
     if (rd->names)
         for (uint32_t c = 0; c <= rd->n_cols; c++) kl_free(rd->names[c]);
@@ -1455,141 +1457,155 @@ static int csv_pread(int fd, char *buf, size_t n, uint64_t off, const char *path
     return 0;
 }
 
-static int csv_push_morsel(kl_csv *rd, size_t *cap, csv_morsel m, kl_error *err) {
-    if (rd->n_morsels == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        csv_morsel *nm = kl_realloc(rd->morsels, nc * sizeof *nm);
-        if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
-        rd->morsels = nm;
-        *cap = nc;
+/*
+ * Quote parity over buf[*pi, n), the bytes of a morsel from its start (a record start,
+ * outside quotes). It follows csv_scan_record: a quote opens a quoted field only at the start
+ * of a field (after a delimiter, a line end, or at the morsel/data start); inside, a doubled
+ * quote is text and a single one closes. *last_nl receives the index of the last newline
+ * outside quotes. memchr finds the quotes and memrchr the newlines, so a file without quotes
+ * goes at memory speed. A quote in the last byte while inside stays undecided (*pi stops at
+ * it) until more bytes are appended.
+ */
+static void csv_parity_scan(const kl_csv *rd, const char *buf, size_t *pi, size_t n,
+                            size_t data_start, bool *inside, size_t *last_nl) {
+    const char q = rd->d.quote, delim = rd->d.delim;
+    size_t i = *pi;
+    while (i < n) {
+        const char *h = q ? memchr(buf + i, q, n - i) : NULL;
+        if (*inside) {
+            if (!h) {
+                i = n;
+                break;
+            }
+            size_t j = (size_t)(h - buf);
+            if (j + 1 >= n) {
+                i = j;
+                break;
+            }
+            if (buf[j + 1] == q) {
+                i = j + 2;
+            } else {
+                *inside = false;
+                i = j + 1;
+            }
+            continue;
+        }
+        size_t lim = h ? (size_t)(h - buf) : n;
+        if (lim > i) {
+            const char *nl = memrchr(buf + i, '\n', lim - i);
+            if (nl) *last_nl = (size_t)(nl - buf);
+        }
+        if (!h) {
+            i = n;
+            break;
+        }
+        char pc = lim > 0 ? buf[lim - 1] : '\n';
+        if (pc == delim || pc == '\n' || pc == '\r' || lim == data_start) *inside = true;
+        i = lim + 1;
     }
-    rd->morsels[rd->n_morsels++] = m;
+    *pi = i;
+}
+
+static int csv_worker_reserve(kl_csv_worker *w, size_t n, kl_error *err) {
+    if (w->mbuf && w->mcap >= n) return 0;
+    size_t nc = KL_MAX(n, w->mcap * 2);
+    nc = KL_MAX(nc, (size_t)CSV_MORSEL + CSV_MORSEL / 4);
+    char *nb = kl_realloc(w->mbuf, nc + CSV_PAD);
+    if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    w->mbuf = nb;
+    w->mcap = nc;
     return 0;
 }
 
 /*
- * The pre-pass over one plain file: morsel boundaries at the first record start after every
- * ~CSV_MORSEL bytes. Quote parity follows csv_scan_record: a quote opens a quoted field only
- * at the start of a field (after a delimiter, a line end or at the file start); inside, a
- * doubled quote is text and a single one closes. Only newlines outside quotes end records.
- * The scan stops as soon as no boundary is left to find.
+ * Cut the next morsel of the file being split (rd->plan_*), reading its bytes into the
+ * worker's buffer on the way: ~CSV_MORSEL bytes from plan_off, ended after the last newline
+ * outside quotes (read on in steps when that range holds none, i.e. one record is longer).
+ * The bytes read past the cut are read again by the next morsel. Called under rd->mu.
  */
-static int csv_plan_file(kl_csv *rd, size_t fi, char *blk, size_t *cap, kl_error *err) {
-    const char *path = rd->paths[fi];
-    int fd;
-    TRY(csv_open_fd(path, &fd, err));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int rc = csv_io_error(path, err);
-        close(fd);
-        return rc;
-    }
-    const uint64_t size = (uint64_t)sb.st_size;
-    const char q = rd->d.quote, delim = rd->d.delim;
-    uint64_t start = 0, target = CSV_MORSEL, base = 0, data_start = 0;
-    bool inside = false, pend = false;
-    char prev = '\n';
-    int rc = 0;
-    while (base < size && target < size) {
+static int csv_cut_morsel(kl_csv *rd, kl_csv_worker *w, kl_error *err) {
+    const char *path = rd->paths[rd->plan_file];
+    uint64_t start = rd->plan_off, size = rd->plan_size;
+    size_t want = (size_t)KL_MIN((uint64_t)CSV_MORSEL, size - start);
+    size_t n = 0, i = 0, last_nl = SIZE_MAX, data_start = 0;
+    bool inside = false;
+    for (;;) {
+        if ((uint64_t)n + want >= CSV_MAX_BLOCK)
+            return kl_err_data(err, KILN_ERR_DATA, path, 0, 0,
+                               "A record of \"%s\" after byte %llu is longer than 2 GiB", path,
+                               (unsigned long long)start);
+        TRY(csv_worker_reserve(w, n + want, err));
         size_t got;
-        rc = csv_pread(fd, blk, (size_t)KL_MIN((uint64_t)CSV_PREPASS_BLOCK, size - base), base,
-                       path, &got, err);
-        if (rc || got == 0) break;
-        size_t i = 0;
-        if (base == 0 && got >= 3 && memcmp(blk, "\xEF\xBB\xBF", 3) == 0) i = data_start = 3;
-        if (pend) { /* a quote ended the previous block inside a quoted field */
-            pend = false;
-            if (blk[0] == q) i = 1;
-            else inside = false;
+        TRY(csv_pread(rd->plan_fd, w->mbuf + n, want, start + n, path, &got, err));
+        if (got < want)
+            return kl_err_data(err, KILN_ERR_IO, path, 0, 0,
+                               "File \"%s\" changed while it was being read", path);
+        if (start == 0 && n == 0 && got >= 3 && memcmp(w->mbuf, "\xEF\xBB\xBF", 3) == 0)
+            i = data_start = 3;
+        n += got;
+        if (start + n >= size) break; /* the rest of the file */
+        csv_parity_scan(rd, w->mbuf, &i, n, data_start, &inside, &last_nl);
+        if (last_nl != SIZE_MAX) {
+            n = last_nl + 1;
+            break;
         }
-        while (i < got) {
-            const char *h = q ? memchr(blk + i, q, got - i) : NULL;
-            if (inside) {
-                if (!h) break;
-                size_t j = (size_t)(h - blk);
-                if (j + 1 >= got) {
-                    pend = true;
-                    break;
-                }
-                if (blk[j + 1] == q) {
-                    i = j + 2;
-                } else {
-                    inside = false;
-                    i = j + 1;
-                }
-                continue;
-            }
-            size_t lim = h ? (size_t)(h - blk) : got;
-            while (target < size && target < base + lim) {
-                size_t from = target > base + i ? (size_t)(target - base) : i;
-                const char *nl = memchr(blk + from, '\n', lim - from);
-                if (!nl) break;
-                uint64_t b = base + (uint64_t)(nl - blk) + 1;
-                if (b >= size) {
-                    target = size;
-                    break;
-                }
-                rc = csv_push_morsel(rd, cap, (csv_morsel){fi, false, start, b}, err);
-                if (rc) goto out;
-                start = b;
-                target = b + CSV_MORSEL;
-            }
-            if (!h) break;
-            char pc = lim > 0 ? blk[lim - 1] : prev;
-            if (pc == delim || pc == '\n' || pc == '\r' || base + lim == data_start) inside = true;
-            i = lim + 1;
-        }
-        prev = blk[got - 1];
-        base += got;
+        want = (size_t)KL_MIN((uint64_t)KL_MAX(n, (size_t)1 << 20), size - start - n);
     }
-    if (!rc) rc = csv_push_morsel(rd, cap, (csv_morsel){fi, false, start, size}, err);
-out:
-    close(fd);
-    return rc;
+    w->m = (csv_morsel){rd->plan_file, false, start, start + n};
+    rd->plan_off = start + n;
+    return 0;
 }
 
-static int csv_plan(kl_csv *rd, kl_error *err) {
-    size_t cap = 0;
-    char *blk = NULL;
+/* Claim the next morsel (under rd->mu): *got false when none is left. */
+static int csv_claim(kl_csv_worker *w, bool *got, kl_error *err) {
+    kl_csv *rd = w->rd;
     int rc = 0;
-    for (size_t fi = 0; fi < rd->n_paths && !rc; fi++) {
-        if (!csv_file_splittable(rd, rd->paths[fi])) {
-            rc = csv_push_morsel(rd, &cap, (csv_morsel){fi, true, 0, 0}, err);
+    *got = false;
+    pthread_mutex_lock(&rd->mu);
+    if (rd->plan_rc) {
+        rc = rd->plan_rc;
+        if (err && !kl_err_is_set(err)) *err = rd->plan_err;
+        goto out;
+    }
+    while (rd->plan_file < rd->n_paths) {
+        const char *path = rd->paths[rd->plan_file];
+        if (!csv_file_splittable(rd, path)) {
+            w->m = (csv_morsel){rd->plan_file, true, 0, 0};
+            rd->plan_file++;
+            *got = true;
+            break;
+        }
+        if (rd->plan_fd < 0) {
+            rc = csv_open_fd(path, &rd->plan_fd, &rd->plan_err);
+            struct stat sb;
+            if (!rc && fstat(rd->plan_fd, &sb) != 0) rc = csv_io_error(path, &rd->plan_err);
+            if (rc) break;
+            rd->plan_off = 0;
+            rd->plan_size = (uint64_t)sb.st_size;
+        }
+        if (rd->plan_off >= rd->plan_size) {
+            close(rd->plan_fd);
+            rd->plan_fd = -1;
+            rd->plan_file++;
             continue;
         }
-        if (!blk && !(blk = kl_malloc(CSV_PREPASS_BLOCK)))
-            rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
-        if (!rc) rc = csv_plan_file(rd, fi, blk, &cap, err);
+        rc = csv_cut_morsel(rd, w, &rd->plan_err);
+        if (!rc) *got = true;
+        break;
     }
-    kl_free(blk);
-    return rc;
-}
-
-/* Plan once (first caller) and optionally claim the next morsel. */
-static int csv_claim(kl_csv *rd, csv_morsel *m, uint64_t *idx, bool *got, kl_error *err) {
-    pthread_mutex_lock(&rd->mu);
-    if (!rd->planned) {
-        memset(&rd->plan_err, 0, sizeof rd->plan_err);
-        rd->plan_rc = csv_plan(rd, &rd->plan_err);
-        rd->planned = true;
-    }
-    int rc = rd->plan_rc;
     if (rc) {
+        rd->plan_rc = rc;
         if (err && !kl_err_is_set(err)) *err = rd->plan_err;
-    } else if (got) {
-        *got = rd->next_morsel < rd->n_morsels;
-        if (*got) {
-            *idx = rd->next_morsel;
-            *m = rd->morsels[rd->next_morsel++];
-        }
+    } else if (*got) {
+        w->m_idx = rd->next_idx++;
     }
+out:
     pthread_mutex_unlock(&rd->mu);
     return rc;
 }
 
 int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err) {
     *out = NULL;
-    TRY(csv_claim(rd, NULL, NULL, NULL, err));
     kl_csv_worker *w = kl_calloc(1, sizeof *w);
     if (!w) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
     w->rd = rd;
@@ -1619,28 +1635,7 @@ static int csv_worker_load(kl_csv_worker *w, kl_error *err) {
     w->line_known = true;
     if (m->whole) return csv_cursor_open_file(rd, cur, err);
     const char *path = rd->paths[m->file_idx];
-    uint64_t len64 = m->end - m->start;
-    if (len64 >= CSV_MAX_BLOCK)
-        return kl_err_data(err, KILN_ERR_DATA, path, 0, 0,
-                           "A record of \"%s\" near byte %llu is longer than 2 GiB", path,
-                           (unsigned long long)m->start);
-    size_t len = (size_t)len64;
-    if (!w->mbuf || w->mcap < len) {
-        size_t nc = KL_MAX(len, (size_t)CSV_MORSEL + CSV_MORSEL / 2);
-        char *nb = kl_realloc(w->mbuf, nc + CSV_PAD);
-        if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory reading \"%s\"", path);
-        w->mbuf = nb;
-        w->mcap = nc;
-    }
-    int fd;
-    TRY(csv_open_fd(path, &fd, err));
-    size_t got;
-    int rc = csv_pread(fd, w->mbuf, len, m->start, path, &got, err);
-    close(fd);
-    TRY(rc);
-    if (got != len)
-        return kl_err_data(err, KILN_ERR_IO, path, 0, 0,
-                           "File \"%s\" changed while it was being read", path);
+    size_t len = (size_t)(m->end - m->start);
     csv_stream *s = &cur->st;
     memset(s, 0, sizeof *s);
     s->path = path;
@@ -1718,7 +1713,7 @@ int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,
     for (;;) {
         if (!w->active) {
             bool got = false;
-            TRY(csv_claim(rd, &w->m, &w->m_idx, &got, err));
+            TRY(csv_claim(w, &got, err));
             if (!got) {
                 chunk_reset(out);
                 out->n_rows = 0;

@@ -85,6 +85,9 @@ void csv_close(kl_csv *rd);
  */
 typedef struct kl_csv_worker kl_csv_worker;
 
+/** Target size of a morsel in bytes (a morsel ends after the last record end within it). */
+#define CSV_MORSEL_BYTES (12u * 1024u * 1024u)
+
 int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err);
 int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,
                     uint32_t *chunk_in_morsel, kl_error *err);
