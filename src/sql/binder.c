@@ -3234,11 +3234,21 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             goto done;
         }
     }
-    op = op_project(op, projs, n_proj);
-    projs = NULL;
-    if (!op) {
-        rc = bind_oom(b);
-        goto done;
+    /* SELECT * over a source is an identity projection: skip it, so consumers see the
+       source's own chunks (a table can then adopt them instead of copying) */
+    bool identity = n_proj == op->n_cols;
+    for (uint32_t i = 0; identity && i < n_proj; i++)
+        identity = projs[i]->kind == EXPR_COLUMN && projs[i]->col == i && projs[i]->type == op->types[i];
+    if (identity) {
+        free_exprs(projs, n_proj); /* n_proj stays: hidden ORDER BY columns are dropped below */
+        projs = NULL;
+    } else {
+        op = op_project(op, projs, n_proj);
+        projs = NULL;
+        if (!op) {
+            rc = bind_oom(b);
+            goto done;
+        }
     }
     if (sel->distinct) {
         op = op_distinct(op);
