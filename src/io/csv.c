@@ -24,6 +24,23 @@
  *   only for projected columns. A batch stops where the block ends so the offsets stay
  *   valid; the next call slides the unconsumed tail to the front and reads more.
  *
+ *   Speed (csv_collect / csv_convert_*): records without quotes take a fast path that walks
+ *   the set bits of a 64-bit mask of structural bytes (delimiter, CR, LF, quote; SSE2
+ *   compares, SWAR without SSE2), so there is no call and no byte loop per field; everything
+ *   else falls back, record by record, to csv_scan_record. Blocks keep CSV_PAD readable bytes
+ *   after their end so vector loads may overrun. BIGINT/DOUBLE columns are converted in tight
+ *   loops with SWAR digit parsing (doubles: Clinger's exact fast path for <= 15 digits, else
+ *   kl_parse_double), VARCHAR columns copy all strings of a batch into one heap block and
+ *   validate UTF-8 with an ASCII fast path over that block.
+ *
+ *   Parallel morsels (csv_worker_*): the first worker to claim from a plain file cuts the next
+ *   morsel under the reader's mutex by pread()ing ~12 MiB into its own buffer and tracking
+ *   quote parity (memchr for quotes, memrchr for the last newline outside quotes) — the
+ *   pre-pass fused with the read, so bytes are read once; the morsel ends after that newline.
+ *   Compressed files and escape != quote are whole-file morsels read through fs_reader.
+ *   Workers count lines relative to their morsel; on an error they count the newlines before
+ *   the morsel, re-parse it with the physical line and report the same error csv_next would.
+ *
  * Bounds: memory is the block, plus fields for one batch (rows x columns x 12 bytes, the
  * batch shortened for very wide files to keep this near 48 MiB), plus string bytes in the
  * output chunk. Offsets are 32-bit, so one record must fit in 2 GiB.
@@ -1186,15 +1203,44 @@ static inline bool csv_null_field(const kl_csv *rd, const char *buf, const csv_f
            (rd->nullstr_len == 0 || memcmp(buf + f->off, rd->nullstr, rd->nullstr_len) == 0);
 }
 
-/* [-]digits (at most 18): the common case of kl_parse_int64, same result. */
+/*
+ * n (1..8) ASCII digits at p as a number, 8 bytes at a time (SWAR); false if one is not a
+ * digit. Reads 8 bytes from p: only for text inside a padded block.
+ */
+static inline bool csv_swar_digits(const char *p, size_t n, uint64_t *out) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    unsigned shift = (unsigned)(8 - n) * 8;
+    w <<= shift; /* the digits move to the high bytes; the low bytes become leading zeros */
+    w |= 0x3030303030303030ULL & ((1ULL << shift) - 1);
+    if (((w & 0xF0F0F0F0F0F0F0F0ULL) |
+         (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) != 0x3333333333333333ULL)
+        return false;
+    w -= 0x3030303030303030ULL;
+    w = (w * 10) + (w >> 8);
+    w = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    *out = w;
+    return true;
+}
+
+/* [-]digits (at most 18): the common case of kl_parse_int64, same result. p is in a padded
+ * block. */
 static inline bool csv_int_fast(const char *p, size_t len, int64_t *out) {
     size_t i = p[0] == '-';
-    if (i == len || len - i > 18) return false;
-    uint64_t v = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)p[i] - '0';
-        if (d > 9) return false;
-        v = v * 10 + d;
+    size_t n = len - i;
+    uint64_t v;
+    if (n - 1 < 8) { /* 1..8 digits */
+        if (!csv_swar_digits(p + i, n, &v)) return false;
+    } else {
+        if (n == 0 || n > 18) return false;
+        v = 0;
+        for (; i < len; i++) {
+            unsigned d = (unsigned)(unsigned char)p[i] - '0';
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
     }
     *out = p[0] == '-' ? -(int64_t)v : (int64_t)v;
     return true;
@@ -1202,29 +1248,52 @@ static inline bool csv_int_fast(const char *p, size_t len, int64_t *out) {
 
 static const double csv_pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+static const uint64_t csv_pow10_u[9] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
 
 /* [-]digits[.digits] with at most 15 digits: exact as digits / 10^frac (Clinger's fast path,
- * the same computation kl_parse_double does, so bit-identical to strtod). */
+ * the same computation kl_parse_double does, so bit-identical to strtod). p is in a padded
+ * block. */
 static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
     size_t i = p[0] == '-';
-    uint64_t m = 0;
-    unsigned nd = 0, frac = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)p[i] - '0';
-        if (d > 9) break;
-        m = m * 10 + d;
-        nd++;
-    }
-    if (i < len && p[i] == '.') {
-        for (i++; i < len; i++) {
+    uint64_t m;
+    unsigned frac;
+    /* where is the '.' among the next 8 bytes? (exact first zero byte of w ^ "........") */
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;
+    uint64_t z = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+    size_t dot = z ? i + (size_t)(__builtin_ctzll(z) >> 3) : len;
+    if (dot < len) {
+        size_t ni = dot - i, nf = len - dot - 1;
+        uint64_t ip = 0, fp = 0;
+        if (ni > 8 || nf > 8 || ni + nf == 0 || ni + nf > 15) goto slow;
+        if (ni && !csv_swar_digits(p + i, ni, &ip)) goto slow;
+        if (nf && !csv_swar_digits(p + dot + 1, nf, &fp)) goto slow;
+        m = ip * csv_pow10_u[nf] + fp;
+        frac = (unsigned)nf;
+    } else {
+    slow:;
+        m = 0;
+        unsigned nd = 0;
+        frac = 0;
+        for (; i < len; i++) {
             unsigned d = (unsigned)(unsigned char)p[i] - '0';
             if (d > 9) break;
             m = m * 10 + d;
             nd++;
-            frac++;
         }
+        if (i < len && p[i] == '.') {
+            for (i++; i < len; i++) {
+                unsigned d = (unsigned)(unsigned char)p[i] - '0';
+                if (d > 9) break;
+                m = m * 10 + d;
+                nd++;
+                frac++;
+            }
+        }
+        if (i != len || nd == 0 || nd > 15) return false;
     }
-    if (i != len || nd == 0 || nd > 15) return false;
     double v = (double)m / csv_pow10[frac];
     *out = p[0] == '-' ? -v : v;
     return true;
@@ -1314,7 +1383,27 @@ __attribute__((noinline)) static int csv_convert_column(const kl_csv *rd, csv_cu
     const char *buf = cur->st.buf;
     const csv_field *fld = cur->fields + col;
     const size_t stride = rd->n_cols;
-    for (uint32_t r = 0; r < n_rows; r++, fld += stride) {
+    /* BIGINT and DOUBLE: one tight loop each, the fast parsers inline, anything unusual
+     * (NULL, escapes, spaces, exponents, long numbers, errors) handled by the general loop
+     * below from the first such row on. */
+    uint32_t r0 = 0;
+    if (rd->nullstr_len != 0) {
+        /* a nullstr such as "0" must win over the number: general loop only */
+    } else if (t == KILN_TYPE_BIGINT) {
+        int64_t *o = VEC_I64(v);
+        for (; r0 < n_rows; r0++, fld += stride) {
+            if (fld->len == 0 || fld->flags || !csv_int_fast(buf + fld->off, fld->len, &o[r0]))
+                break;
+        }
+    } else if (t == KILN_TYPE_DOUBLE) {
+        double *o = VEC_F64(v);
+        for (; r0 < n_rows; r0++, fld += stride) {
+            if (fld->len == 0 || fld->flags || !csv_dbl_fast(buf + fld->off, fld->len, &o[r0]))
+                break;
+        }
+    }
+    if (r0 == n_rows) return 0; /* nulls[] of rows [0, r0) are 0 already (chunk_reset) */
+    for (uint32_t r = r0; r < n_rows; r++, fld += stride) {
         if (fld->len == 0 || csv_null_field(rd, buf, fld)) {
             vec_set_null(v, r);
             continue;
@@ -1329,10 +1418,12 @@ __attribute__((noinline)) static int csv_convert_column(const kl_csv *rd, csv_cu
         bool ok = true;
         switch (t) {
         case KILN_TYPE_BIGINT:
-            if (!csv_int_fast(p, len, &VEC_I64(v)[r])) ok = kl_parse_int64(p, len, &VEC_I64(v)[r]);
+            if (p != buf + fld->off || !csv_int_fast(p, len, &VEC_I64(v)[r]))
+                ok = kl_parse_int64(p, len, &VEC_I64(v)[r]);
             break;
         case KILN_TYPE_DOUBLE:
-            if (!csv_dbl_fast(p, len, &VEC_F64(v)[r])) ok = kl_parse_double(p, len, &VEC_F64(v)[r]);
+            if (p != buf + fld->off || !csv_dbl_fast(p, len, &VEC_F64(v)[r]))
+                ok = kl_parse_double(p, len, &VEC_F64(v)[r]);
             break;
         case KILN_TYPE_DATE: ok = kl_parse_date(p, len, &VEC_I32(v)[r]); break;
         case KILN_TYPE_TIMESTAMP: ok = kl_parse_timestamp(p, len, &VEC_I64(v)[r]); break;

@@ -921,9 +921,71 @@ static void t_big_file_error_line(void **s) {
     assert_int_equal(e.line, 2 + 2 * rows);
 }
 
+/* The reader's inline number parsers (SWAR digits, Clinger fast path) agree with strtod /
+ * strtoll bit for bit on many shapes of numbers, placed at every offset of the block. */
+static void t_fast_numbers_match_strtod(void **state) {
+    (void)state;
+    kl_buf csv = {0};
+    kl_buf_puts(&csv, "d,i\n");
+    uint64_t x = 88172645463325252ULL;
+    enum { N = 30000 };
+    static char dv[N][40], iv[N][24];
+    for (int k = 0; k < N; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int ni = (int)(x % 12), nf = (int)((x >> 8) % 12);
+        char *d = dv[k];
+        int w = 0;
+        if ((x >> 16) & 1) d[w++] = '-';
+        for (int j = 0; j < ni; j++) d[w++] = (char)('0' + ((x >> (20 + j * 3)) % 10));
+        if (nf || !ni) {
+            d[w++] = '.';
+            for (int j = 0; j < nf || (!ni && j == 0); j++)
+                d[w++] = (char)('0' + ((x >> (24 + j * 3)) % 10));
+        }
+        d[w] = 0;
+        int nd = (int)((x >> 40) % 18) + 1;
+        char *iw = iv[k];
+        w = 0;
+        if ((x >> 45) & 1) iw[w++] = '-';
+        for (int j = 0; j < nd; j++) iw[w++] = (char)('0' + ((x >> (j * 3)) % 10));
+        iw[w] = 0;
+        kl_buf_printf(&csv, "%s,%s\n", d, iw);
+    }
+    wfile("nums.csv", csv.data);
+    kl_csv_column_override cols[2] = {{"d", KILN_TYPE_DOUBLE}, {"i", KILN_TYPE_BIGINT}};
+    kl_csv_options o;
+    csv_options_init(&o);
+    o.columns = cols;
+    o.n_columns = 2;
+    kl_csv *rd = NULL;
+    kl_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(csv_open(tpath("nums.csv"), &o, &rd, &err), 0);
+    kl_type types[2] = {KILN_TYPE_DOUBLE, KILN_TYPE_BIGINT};
+    kl_chunk ch;
+    assert_int_equal(chunk_init(&ch, types, 2, KL_CHUNK_ROWS), 0);
+    int k = 0;
+    for (;;) {
+        assert_int_equal(csv_next(rd, &ch, &err), 0);
+        if (ch.n_rows == 0) break;
+        for (uint32_t r = 0; r < ch.n_rows; r++, k++) {
+            double want = strtod(dv[k], NULL);
+            double got = VEC_F64(&ch.cols[0])[r];
+            if (memcmp(&want, &got, 8) != 0) fprintf(stderr, "%s: %.17g vs %.17g\n", dv[k], got, want);
+            assert_memory_equal(&want, &got, 8);
+            assert_int_equal(VEC_I64(&ch.cols[1])[r], strtoll(iv[k], NULL, 10));
+        }
+    }
+    assert_int_equal(k, N);
+    chunk_free(&ch);
+    csv_close(rd);
+    kl_buf_free(&csv);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_basic),
+        cmocka_unit_test(t_fast_numbers_match_strtod),
         cmocka_unit_test(t_quoted_comma),
         cmocka_unit_test(t_quoted_quotes),
         cmocka_unit_test(t_quoted_newline),
