@@ -58,7 +58,19 @@ static int misc_bind_unify(const char *name, kl_type *arg_types, int n_args, kl_
         return misc_bind_unify(label, arg_types, n_args, ret, err);                            \
     }
 MISC_BIND_UNIFY(coalesce, "COALESCE")
-MISC_BIND_UNIFY(nullif, "NULLIF")
+
+/* nullif(a, b) has a's type (DuckDB); a BIGINT/DOUBLE mix is compared as DOUBLE in exec, other
+   pairs are unified as for coalesce. */
+static int misc_bind_nullif(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret, kl_error *err) {
+    KL_UNUSED(ctx);
+    kl_type a = arg_types[0], b = arg_types[1];
+    bool num_mix = (a == KILN_TYPE_BIGINT && b == KILN_TYPE_DOUBLE) || (a == KILN_TYPE_DOUBLE && b == KILN_TYPE_BIGINT);
+    if (num_mix) {
+        *ret = a;
+        return 0;
+    }
+    return misc_bind_unify("NULLIF", arg_types, n_args, ret, err);
+}
 MISC_BIND_UNIFY(greatest, "GREATEST")
 
 static int misc_all_null(kl_vec *out, uint32_t n) {
@@ -93,9 +105,19 @@ static int misc_nullif(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl
     if (out->type == KILN_TYPE_NULL) return misc_all_null(out, n);
     memset(out->nulls, 0, n);
     out->has_nulls = false;
+    bool mixed = args[0]->type != args[1]->type && args[1]->type != KILN_TYPE_NULL;
     for (uint32_t i = 0; i < n; i++) {
-        if (args[0]->nulls[i] ||
-            (!args[1]->nulls[i] && func_compare_values(out->type, args[0], i, args[1], i) == 0)) {
+        bool eq = false;
+        if (!args[0]->nulls[i] && !args[1]->nulls[i]) {
+            if (mixed) {
+                double x = args[0]->type == KILN_TYPE_DOUBLE ? VEC_F64(args[0])[i] : (double)VEC_I64(args[0])[i];
+                double y = args[1]->type == KILN_TYPE_DOUBLE ? VEC_F64(args[1])[i] : (double)VEC_I64(args[1])[i];
+                eq = x == y;
+            } else {
+                eq = func_compare_values(out->type, args[0], i, args[1], i) == 0;
+            }
+        }
+        if (args[0]->nulls[i] || eq) {
             vec_set_null(out, i);
             continue;
         }

@@ -407,6 +407,35 @@ static bool str_like_match(kl_str s, kl_str p, bool ci, int escape) {
     return pi == p.len;
 }
 
+/* Lower-case s into b (Unicode, C.UTF-8 tables); invalid UTF-8 bytes are kept. */
+static int str_lower_buf(kl_str s, kl_buf *b) {
+    pthread_once(&str_locale_once, str_locale_init);
+    kl_buf_clear(b);
+    TRY(kl_buf_reserve(b, (size_t)s.len * 2 + 1));
+    const unsigned char *u = (const unsigned char *)s.ptr;
+    size_t o = 0;
+    for (size_t k = 0; k < s.len;) {
+        uint32_t cp;
+        size_t len = u[k] < 0x80 ? 0 : str_utf8_decode(u + k, s.len - k, &cp);
+        if (!len || !str_utf8_locale) {
+            unsigned char c = u[k++];
+            b->data[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            continue;
+        }
+        o += str_utf8_encode((uint32_t)towlower_l((wint_t)cp, str_utf8_locale), b->data + o);
+        k += len;
+    }
+    b->len = o;
+    b->data[o] = '\0';
+    return 0;
+}
+
+static bool str_has_non_ascii(kl_str s) {
+    for (uint32_t i = 0; i < s.len; i++)
+        if ((unsigned char)s.ptr[i] >= 0x80) return true;
+    return false;
+}
+
 static int str_like_impl(kl_vec **args, int n_args, uint32_t n, kl_vec *out, bool ci,
                          bool negate, kl_error *err) {
     fn_propagate_nulls(out, args, n_args, n);
@@ -421,7 +450,21 @@ static int str_like_impl(kl_vec **args, int n_args, uint32_t n, kl_vec *out, boo
                               "Invalid escape string. Escape string must be empty or one character.");
             if (e.len == 1) escape = (unsigned char)e.ptr[0];
         }
-        o[i] = (uint8_t)(str_like_match(STR_ARG(0), STR_ARG(1), ci, escape) != negate);
+        kl_str sv = STR_ARG(0), pv = STR_ARG(1);
+        if (ci && (str_has_non_ascii(sv) || str_has_non_ascii(pv))) {
+            /* ILIKE beyond ASCII: fold both sides with the Unicode tables, then match exactly */
+            kl_buf bs = {0}, bp = {0};
+            int rc = str_lower_buf(sv, &bs);
+            if (!rc) rc = str_lower_buf(pv, &bp);
+            if (!rc)
+                o[i] = (uint8_t)(str_like_match((kl_str){bs.data, (uint32_t)bs.len}, (kl_str){bp.data, (uint32_t)bp.len},
+                                                false, escape) != negate);
+            kl_buf_free(&bs);
+            kl_buf_free(&bp);
+            if (rc) return kl_err(err, KILN_ERR_MEMORY, "out of memory in ILIKE");
+            continue;
+        }
+        o[i] = (uint8_t)(str_like_match(sv, pv, ci, escape) != negate);
     }
     return 0;
 }
