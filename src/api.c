@@ -12,7 +12,6 @@
  * COPY ... TO writes through the atomic writer: the output file appears complete or not at
  * all, also when the query fails half-way.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -253,140 +252,6 @@ typedef struct exec_ctx {
     kl_error *err;
 } exec_ctx;
 
-/* ---- parallel collection ------------------------------------------------------------ */
-/*
- * A plan whose root pipeline can be cloned (scan -> filter/projection) is pulled by several
- * threads at once; each deep-copies its chunks, tagged with the source position (chunk->seq),
- * and the table is assembled in source order, so results do not depend on the thread count.
- */
-typedef struct collected {
-    uint64_t seq;
-    kl_chunk *chunk;
-} collected;
-
-typedef struct collector {
-    kl_op *op;
-    collected *items;
-    size_t n, cap;
-    int rc;
-    kl_error err;
-} collector;
-
-static int collect_chunk(collector *c, kl_chunk *in) {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        collected *p = kl_realloc(c->items, cap * sizeof *p);
-        if (!p) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
-        c->items = p;
-        c->cap = cap;
-    }
-    if (in->adoptable) {
-        kl_chunk *taken = chunk_adopt((kl_chunk *)in);
-        if (!taken) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
-        c->items[c->n++] = (collected){taken->seq, taken};
-        return 0;
-    }
-    kl_type types[256];
-    kl_type *tp = in->n_cols <= 256 ? types : kl_malloc(in->n_cols * sizeof(kl_type));
-    if (!tp) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
-    for (uint32_t i = 0; i < in->n_cols; i++) tp[i] = c->op->types[i];
-    kl_chunk *copy = kl_malloc(sizeof *copy);
-    int rc = copy ? chunk_init(copy, tp, in->n_cols, KL_CHUNK_ROWS) : KILN_ERR_MEMORY;
-    if (tp != types) kl_free(tp);
-    if (rc) {
-        kl_free(copy);
-        return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
-    }
-    for (uint32_t i = 0; i < in->n_cols && !rc; i++) rc = vec_copy_rows(&copy->cols[i], 0, &in->cols[i], 0, in->n_rows);
-    copy->n_rows = in->n_rows;
-    c->items[c->n++] = (collected){in->seq, copy};
-    if (rc) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
-    return 0;
-}
-
-static void *collect_thread(void *arg) {
-    collector *c = arg;
-    for (;;) {
-        kl_chunk *ch;
-        if ((c->rc = op_next(c->op, &ch, &c->err))) break;
-        if (ch->n_rows == 0) break;
-        if ((c->rc = collect_chunk(c, ch))) break;
-    }
-    return NULL;
-}
-
-static int cmp_collected(const void *a, const void *b) {
-    uint64_t x = ((const collected *)a)->seq, y = ((const collected *)b)->seq;
-    return x < y ? -1 : x > y;
-}
-
-/* Parallel version of materialize; *done is false when op cannot run in parallel. */
-static int materialize_parallel(exec_ctx *x, kl_op *op, kl_table *t, bool *done) {
-    *done = false;
-    int n = x->db->threads > 64 ? 64 : x->db->threads;
-    if (n < 2) return 0;
-    collector cs[64];
-    memset(cs, 0, sizeof(collector) * (size_t)n);
-    cs[0].op = op;
-    int got = 1;
-    for (; got < n; got++)
-        if (!(cs[got].op = op_clone(op))) break;
-    if (got == 1) return 0;
-    *done = true;
-    pthread_t tids[64];
-    bool started[64] = {false};
-    for (int i = 1; i < got; i++) started[i] = pthread_create(&tids[i], NULL, collect_thread, &cs[i]) == 0;
-    collect_thread(&cs[0]);
-    for (int i = 1; i < got; i++) {
-        if (started[i]) pthread_join(tids[i], NULL);
-        else collect_thread(&cs[i]);
-    }
-    int rc = 0;
-    size_t total = 0;
-    for (int i = 0; i < got; i++) {
-        if (!rc && (cs[i].rc || cs[i].err.code)) {
-            rc = cs[i].rc ? cs[i].rc : cs[i].err.code;
-            if (x->err && x->err->code == KILN_OK) *x->err = cs[i].err;
-        }
-        total += cs[i].n;
-    }
-    collected *all = rc ? NULL : kl_malloc((total ? total : 1) * sizeof *all);
-    if (!rc && !all) rc = kl_err(x->err, KILN_ERR_MEMORY, "out of memory collecting results");
-    size_t k = 0;
-    for (int i = 0; i < got; i++) {
-        for (size_t j = 0; j < cs[i].n; j++) {
-            if (all) all[k++] = cs[i].items[j];
-            else {
-                chunk_free(cs[i].items[j].chunk);
-                kl_free(cs[i].items[j].chunk);
-            }
-        }
-        kl_free(cs[i].items);
-        if (i > 0) op_free(cs[i].op);
-    }
-    if (all) {
-        qsort(all, total, sizeof *all, cmp_collected);
-        kl_chunk **chunks = kl_realloc(t->chunks, (total ? total : 1) * sizeof(kl_chunk *));
-        if (!chunks) {
-            rc = kl_err(x->err, KILN_ERR_MEMORY, "out of memory collecting results");
-            for (size_t i = 0; i < total; i++) {
-                chunk_free(all[i].chunk);
-                kl_free(all[i].chunk);
-            }
-        } else {
-            t->chunks = chunks;
-            t->cap_chunks = total ? total : 1;
-            for (size_t i = 0; i < total; i++) {
-                t->chunks[i] = all[i].chunk;
-                t->n_rows += all[i].chunk->n_rows;
-            }
-            t->n_chunks = total;
-        }
-        kl_free(all);
-    }
-    return rc;
-}
-
 /* Pull op to completion into a new table (takes op). */
 static int materialize(exec_ctx *x, kl_op *op, char **names, const char *table_name, kl_table **out) {
     kl_table *t = table_create(table_name, op->n_cols, names, op->types);
@@ -395,7 +260,7 @@ static int materialize(exec_ctx *x, kl_op *op, char **names, const char *table_n
         return kl_err(x->err, KILN_ERR_MEMORY, "out of memory");
     }
     bool parallel;
-    int rc = materialize_parallel(x, op, t, &parallel);
+    int rc = op_collect_parallel(op, x->db->threads, t, &parallel, x->err);
     if (parallel) {
         op_free(op);
         if (rc) {

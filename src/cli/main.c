@@ -120,7 +120,26 @@ static bool option_value(int argc, char **argv, int *i, const char *name, const 
     return true;
 }
 
+/*
+ * kiln touches a lot of fresh memory (tables, hash tables, sort buffers); on virtual machines a
+ * page fault per 4 KiB page costs more than the work on it. glibc's malloc backs its memory with
+ * transparent huge pages when started with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (read by the
+ * dynamic loader, so it must be in the environment at exec): the command re-executes itself
+ * once with it set. KILN_NO_HUGEPAGES=1 turns this off; if the exec fails, kiln just goes on.
+ */
+static void cli_enable_huge_pages(char **argv) {
+    if (getenv("KILN_NO_HUGEPAGES")) return;
+    const char *t = getenv("GLIBC_TUNABLES");
+    if (t && strstr(t, "glibc.malloc.hugetlb")) return;
+    char buf[2048];
+    int n = snprintf(buf, sizeof buf, "%s%sglibc.malloc.hugetlb=1", t ? t : "", t && *t ? ":" : "");
+    if (n < 0 || (size_t)n >= sizeof buf) return;
+    if (setenv("GLIBC_TUNABLES", buf, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    cli_enable_huge_pages(argv);
     cli_state st = {.out = stdout, .format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TABLE : CLI_FORMAT_CSV};
     const char *threads = NULL, *memory_limit = NULL, *format = NULL;
     cli_job *jobs = calloc((size_t)argc + 1, sizeof *jobs);

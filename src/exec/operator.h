@@ -53,6 +53,15 @@ int op_next(kl_op *op, kl_chunk **out, kl_error *err);
 void op_free(kl_op *op);
 /** A parallel copy of the pipeline rooted at op, or NULL if it has a non-cloneable part. */
 kl_op *op_clone(kl_op *op);
+/**
+ * Pull a cloneable pipeline on up to `threads` threads into t (same column types), in source
+ * order (chunk->seq). *done is false (and nothing is read) when op cannot be cloned. Takes
+ * nothing: op stays owned by the caller, its copies are freed here.
+ */
+int op_collect_parallel(kl_op *op, int threads, kl_table *t, bool *done, kl_error *err);
+/** Materialize child in parallel (op_collect_parallel) on the first pull, then stream it; for
+ *  the input of blocking operators. Returns child itself when threads < 2. */
+kl_op *op_gather(kl_op *child, int threads);
 /** A copy of an aggregate call with cloned argument expressions; 0 or KILN_ERR_MEMORY. */
 int agg_call_clone(const kl_agg_call *src, kl_agg_call *dst);
 /** A one-line description of the tree for EXPLAIN (appended, indented by depth). */

@@ -71,6 +71,218 @@ static int op_base_init(kl_op *op, const kl_op_vt *vt, kl_op *child, const kl_ty
     return 0;
 }
 
+/* ---- parallel collection ------------------------------------------------------------ */
+/*
+ * A plan whose root pipeline can be cloned (scan -> filter/projection) is pulled by several
+ * threads at once; each deep-copies its chunks, tagged with the source position (chunk->seq),
+ * and the table is assembled in source order, so results do not depend on the thread count.
+ */
+typedef struct collected {
+    uint64_t seq;
+    kl_chunk *chunk;
+} collected;
+
+typedef struct collector {
+    kl_op *op;
+    collected *items;
+    size_t n, cap;
+    int rc;
+    kl_error err;
+} collector;
+
+static int collect_chunk(collector *c, kl_chunk *in) {
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        collected *p = kl_realloc(c->items, cap * sizeof *p);
+        if (!p) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+        c->items = p;
+        c->cap = cap;
+    }
+    if (in->adoptable) {
+        kl_chunk *taken = chunk_adopt((kl_chunk *)in);
+        if (!taken) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+        c->items[c->n++] = (collected){taken->seq, taken};
+        return 0;
+    }
+    kl_type types[256];
+    kl_type *tp = in->n_cols <= 256 ? types : kl_malloc(in->n_cols * sizeof(kl_type));
+    if (!tp) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+    for (uint32_t i = 0; i < in->n_cols; i++) tp[i] = c->op->types[i];
+    kl_chunk *copy = kl_malloc(sizeof *copy);
+    int rc = copy ? chunk_init(copy, tp, in->n_cols, KL_CHUNK_ROWS) : KILN_ERR_MEMORY;
+    if (tp != types) kl_free(tp);
+    if (rc) {
+        kl_free(copy);
+        return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+    }
+    for (uint32_t i = 0; i < in->n_cols && !rc; i++) rc = vec_copy_rows(&copy->cols[i], 0, &in->cols[i], 0, in->n_rows);
+    copy->n_rows = in->n_rows;
+    c->items[c->n++] = (collected){in->seq, copy};
+    if (rc) return kl_err(&c->err, KILN_ERR_MEMORY, "out of memory collecting results");
+    return 0;
+}
+
+static void *collect_thread(void *arg) {
+    collector *c = arg;
+    for (;;) {
+        kl_chunk *ch;
+        if ((c->rc = op_next(c->op, &ch, &c->err))) break;
+        if (ch->n_rows == 0) break;
+        if ((c->rc = collect_chunk(c, ch))) break;
+    }
+    return NULL;
+}
+
+static int cmp_collected(const void *a, const void *b) {
+    uint64_t x = ((const collected *)a)->seq, y = ((const collected *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+int op_collect_parallel(kl_op *op, int threads, kl_table *t, bool *done, kl_error *err) {
+    *done = false;
+    int n = threads > 64 ? 64 : threads;
+    if (n < 2) return 0;
+    collector cs[64];
+    memset(cs, 0, sizeof(collector) * (size_t)n);
+    cs[0].op = op;
+    int got = 1;
+    for (; got < n; got++)
+        if (!(cs[got].op = op_clone(op))) break;
+    if (got == 1) return 0;
+    *done = true;
+    pthread_t tids[64];
+    bool started[64] = {false};
+    for (int i = 1; i < got; i++) started[i] = pthread_create(&tids[i], NULL, collect_thread, &cs[i]) == 0;
+    collect_thread(&cs[0]);
+    for (int i = 1; i < got; i++) {
+        if (started[i]) pthread_join(tids[i], NULL);
+        else collect_thread(&cs[i]);
+    }
+    int rc = 0;
+    size_t total = 0;
+    for (int i = 0; i < got; i++) {
+        if (!rc && (cs[i].rc || cs[i].err.code)) {
+            rc = cs[i].rc ? cs[i].rc : cs[i].err.code;
+            if (err && err->code == KILN_OK) *err = cs[i].err;
+        }
+        total += cs[i].n;
+    }
+    collected *all = rc ? NULL : kl_malloc((total ? total : 1) * sizeof *all);
+    if (!rc && !all) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory collecting results");
+    size_t k = 0;
+    for (int i = 0; i < got; i++) {
+        for (size_t j = 0; j < cs[i].n; j++) {
+            if (all) all[k++] = cs[i].items[j];
+            else {
+                chunk_free(cs[i].items[j].chunk);
+                kl_free(cs[i].items[j].chunk);
+            }
+        }
+        kl_free(cs[i].items);
+        if (i > 0) op_free(cs[i].op);
+    }
+    if (all) {
+        qsort(all, total, sizeof *all, cmp_collected);
+        kl_chunk **chunks = kl_realloc(t->chunks, (total ? total : 1) * sizeof(kl_chunk *));
+        if (!chunks) {
+            rc = kl_err(err, KILN_ERR_MEMORY, "out of memory collecting results");
+            for (size_t i = 0; i < total; i++) {
+                chunk_free(all[i].chunk);
+                kl_free(all[i].chunk);
+            }
+        } else {
+            t->chunks = chunks;
+            t->cap_chunks = total ? total : 1;
+            for (size_t i = 0; i < total; i++) {
+                t->chunks[i] = all[i].chunk;
+                t->n_rows += all[i].chunk->n_rows;
+            }
+            t->n_chunks = total;
+        }
+        kl_free(all);
+    }
+    return rc;
+}
+
+
+/* ---- gather: parallel materialization below a blocking operator ----------------------- */
+
+typedef struct gather_op {
+    kl_op base;
+    int threads;
+    kl_table *buf; /* the child's rows in source order */
+    size_t next_chunk;
+    kl_chunk *emitted; /* handed out last: freed on the next pull unless the consumer adopted it */
+    bool built;
+    bool passthrough; /* the child could not be cloned: stream it as it is */
+} gather_op;
+
+static void gather_release(gather_op *g) {
+    if (!g->emitted) return;
+    chunk_free(g->emitted); /* nothing left if the consumer adopted the vectors */
+    kl_free(g->emitted);
+    g->emitted = NULL;
+}
+
+static int gather_next(kl_op *op, kl_chunk **out, kl_error *err) {
+    gather_op *g = (gather_op *)op;
+    if (!g->built) {
+        g->built = true;
+        char **names = kl_calloc(op->n_cols ? op->n_cols : 1, sizeof(char *));
+        if (!names) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        for (uint32_t i = 0; i < op->n_cols; i++) names[i] = "";
+        g->buf = table_create(NULL, op->n_cols, names, op->types);
+        kl_free(names);
+        if (!g->buf) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+        bool parallel;
+        TRY(op_collect_parallel(op->child, g->threads, g->buf, &parallel, err));
+        g->passthrough = !parallel;
+    }
+    if (g->passthrough) return op_next(op->child, out, err);
+    /* chunks leave the buffer as they are handed out, so the input is held once, not twice,
+       while the consumer copies (or adopts) it */
+    gather_release(g);
+    while (g->next_chunk < g->buf->n_chunks) {
+        kl_chunk *c = g->buf->chunks[g->next_chunk];
+        g->buf->chunks[g->next_chunk++] = NULL;
+        g->emitted = c;
+        if (c->n_rows) {
+            c->adoptable = true;
+            *out = c;
+            return 0;
+        }
+        gather_release(g);
+    }
+    op->out.n_rows = 0;
+    *out = &op->out;
+    return 0;
+}
+
+static void gather_free(kl_op *op) {
+    gather_release((gather_op *)op);
+    table_free(((gather_op *)op)->buf);
+    op_base_free(op);
+    kl_free(op);
+}
+
+static const kl_op_vt gather_vt = {"GATHER", gather_next, gather_free, NULL};
+
+kl_op *op_gather(kl_op *child, int threads) {
+    if (threads < 2) return child;
+    gather_op *g = kl_calloc(1, sizeof *g);
+    if (!g) {
+        op_free(child);
+        return NULL;
+    }
+    g->threads = threads;
+    if (op_base_init(&g->base, &gather_vt, child, child->types, child->n_cols, true)) {
+        g->base.child = child;
+        gather_free(&g->base);
+        return NULL;
+    }
+    return &g->base;
+}
+
 /* ---- table scan --------------------------------------------------------------------- */
 
 /* Morsels of parallel sources: a table scan hands out 60 chunks (~120k rows) at a time, so

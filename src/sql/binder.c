@@ -3214,6 +3214,11 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         /* The window operator materializes its input: keep only the columns something above
            it reads (a wide CSV would otherwise be copied whole). */
         if ((rc = prune_for_window(b, &op, projs, n_proj, qualify, &wins))) goto done;
+        /* its input (scan, filters) is read on all threads */
+        if (!(op = op_gather(op, b->threads))) {
+            rc = bind_oom(b);
+            goto done;
+        }
         /* window results follow the columns the window operator reads */
         uint32_t base = op->n_cols;
         for (uint32_t i = 0; i < n_proj; i++) expr_map_columns(projs[i], win_renumber, &base);
@@ -3276,6 +3281,10 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             desc[o] = order_items[o].desc;
             /* DuckDB default: NULLS LAST for both directions */
             nfirst[o] = order_items[o].nulls_first == 1;
+        }
+        if (!(op = op_gather(op, b->threads))) {
+            rc = bind_oom(b);
+            goto done;
         }
         op = op_sort(op, sort_keys, desc, nfirst, n_order);
         sort_keys = NULL;
