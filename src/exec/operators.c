@@ -1072,6 +1072,7 @@ typedef struct sort_op {
     kl_table *buf;   /* child columns followed by key columns */
     uint64_t *order; /* global row indices in sorted order */
     uint64_t emitted;
+    uint64_t top_n;  /* > 0: only the first top_n rows are wanted (ORDER BY ... LIMIT) */
     bool built;
 } sort_op;
 
@@ -1097,6 +1098,66 @@ static int sort_cmp(const void *pa, const void *pb, void *arg) {
     return a < b ? -1 : (a > b ? 1 : 0); /* stable */
 }
 
+static int sort_order(sort_op *s, kl_error *err) {
+    uint64_t n = s->buf->n_rows;
+    kl_free(s->order);
+    s->order = kl_malloc((n ? n : 1) * sizeof(uint64_t));
+    if (!s->order) return kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
+    for (uint64_t i = 0; i < n; i++) s->order[i] = i;
+    qsort_r(s->order, n, sizeof(uint64_t), sort_cmp, s);
+    return 0;
+}
+
+/*
+ * Top-N: sort what is buffered and keep the first top_n rows, in order. Called whenever the
+ * buffer reaches max(2 * top_n, 65536) rows, so ORDER BY ... LIMIT holds O(top_n) rows instead
+ * of its whole input. Kept rows precede later ones, so ties stay in input order (stable).
+ */
+static int sort_compact(sort_op *s, kl_error *err) {
+    TRY(sort_order(s, err));
+    kl_table *old = s->buf;
+    uint32_t total = old->n_cols;
+    char **names = kl_calloc(total ? total : 1, sizeof(char *));
+    kl_table *nb = NULL;
+    kl_chunk stage;
+    int rc = names ? 0 : kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
+    for (uint32_t c = 0; !rc && c < total; c++) names[c] = "";
+    if (!rc && !(nb = table_create(NULL, total, names, old->types))) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
+    kl_free(names);
+    if (!rc && chunk_init(&stage, old->types, total, KL_CHUNK_ROWS)) {
+        table_free(nb);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
+    }
+    if (rc) return rc;
+    uint64_t keep = KL_MIN(s->top_n, old->n_rows);
+    uint32_t k = 0;
+    for (uint64_t i = 0; !rc && i < keep; i++) {
+        uint64_t g = s->order[i];
+        const kl_chunk *src = old->chunks[g / KL_CHUNK_ROWS];
+        uint32_t r = (uint32_t)(g % KL_CHUNK_ROWS);
+        for (uint32_t c = 0; !rc && c < total; c++) rc = vec_copy_row(&stage.cols[c], k, &src->cols[c], r);
+        if (rc) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
+        if (!rc && ++k == KL_CHUNK_ROWS) {
+            stage.n_rows = k;
+            rc = table_append(nb, &stage, k, err);
+            chunk_reset(&stage);
+            k = 0;
+        }
+    }
+    if (!rc && k) {
+        stage.n_rows = k;
+        rc = table_append(nb, &stage, k, err);
+    }
+    chunk_free(&stage);
+    if (rc) {
+        table_free(nb);
+        return rc;
+    }
+    table_free(old);
+    s->buf = nb;
+    return 0;
+}
+
 static int sort_build(sort_op *s, kl_error *err) {
     kl_op *op = &s->base;
     uint32_t total = op->n_cols + s->n_keys;
@@ -1118,14 +1179,11 @@ static int sort_build(sort_op *s, kl_error *err) {
         if (rc) break;
         view.n_rows = in->n_rows;
         if ((rc = table_append(s->buf, &view, in->n_rows, err))) break;
+        if (s->top_n && s->buf->n_rows >= KL_MAX(2 * s->top_n, (uint64_t)65536) && (rc = sort_compact(s, err))) break;
     }
     kl_free(view.cols);
     if (rc) return rc;
-    uint64_t n = s->buf->n_rows;
-    s->order = kl_malloc((n ? n : 1) * sizeof(uint64_t));
-    if (!s->order) return kl_err(err, KILN_ERR_MEMORY, "out of memory in sort");
-    for (uint64_t i = 0; i < n; i++) s->order[i] = i;
-    qsort_r(s->order, n, sizeof(uint64_t), sort_cmp, s);
+    TRY(sort_order(s, err));
     s->built = true;
     return 0;
 }
@@ -1169,6 +1227,10 @@ static void sort_free(kl_op *op) {
 }
 
 static const kl_op_vt sort_vt = {"ORDER_BY", sort_next, sort_free, NULL};
+
+void op_sort_set_limit(kl_op *op, uint64_t top_n) {
+    if (op && op->vt == &sort_vt) ((sort_op *)op)->top_n = top_n;
+}
 
 kl_op *op_sort(kl_op *child, kl_expr **keys, const bool *desc, const bool *nulls_first,
                uint32_t n_keys) {

@@ -2830,7 +2830,9 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
         int64_t lim = -1, off = 0;
         if (sel->limit) TRY(limit_value(b, sel->limit, "LIMIT", &lim));
         if (sel->offset) TRY(limit_value(b, sel->offset, "OFFSET", &off));
-        *op = op_limit(*op, lim, off < 0 ? 0 : off);
+        if (off < 0) off = 0;
+        if (n_order && lim >= 0 && lim <= INT64_MAX - off) op_sort_set_limit(*op, (uint64_t)(lim + off));
+        *op = op_limit(*op, lim, off);
         if (!*op) return bind_oom(b);
     }
     return 0;
@@ -3298,6 +3300,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         if (sel->limit && (rc = limit_value(b, sel->limit, "LIMIT", &lim))) goto done;
         if (sel->offset && (rc = limit_value(b, sel->offset, "OFFSET", &off))) goto done;
         if (off < 0) off = 0;
+        if (n_order && lim >= 0 && lim <= INT64_MAX - off) op_sort_set_limit(op, (uint64_t)(lim + off));
         op = op_limit(op, lim, off);
         if (!op) {
             rc = bind_oom(b);
