@@ -463,6 +463,21 @@ static size_t tc_put2(char *buf, unsigned v) {
     return 2;
 }
 
+/* ".ffffff" with trailing zeros trimmed for a microsecond fraction, or nothing when it is 0. */
+static size_t tc_put_frac(char *buf, uint64_t frac) {
+    if (!frac) return 0;
+    char f[6];
+    for (int d = 5; d >= 0; d--) {
+        f[d] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    size_t n = 6;
+    while (n > 0 && f[n - 1] == '0') n--;
+    buf[0] = '.';
+    memcpy(buf + 1, f, n);
+    return n + 1;
+}
+
 size_t kl_format_date(int32_t days, char *buf) {
     int64_t y;
     unsigned m, d;
@@ -492,18 +507,7 @@ size_t kl_format_timestamp(int64_t micros, char *buf) {
     w += tc_put2(buf + w, (unsigned)(secs / 60 % 60));
     buf[w++] = ':';
     w += tc_put2(buf + w, (unsigned)(secs % 60));
-    if (frac) {
-        char f[7];
-        for (int k = 5; k >= 0; k--) {
-            f[k] = (char)('0' + frac % 10);
-            frac /= 10;
-        }
-        int n = 6;
-        while (n > 0 && f[n - 1] == '0') n--;
-        buf[w++] = '.';
-        memcpy(buf + w, f, (size_t)n);
-        w += (size_t)n;
-    }
+    w += tc_put_frac(buf + w, (uint64_t)frac);
     return w;
 }
 
@@ -721,18 +725,7 @@ size_t kl_format_interval(kl_interval v, char *buf) {
         w += tc_put2(buf + w, (unsigned)(secs / 60 % 60));
         buf[w++] = ':';
         w += tc_put2(buf + w, (unsigned)(secs % 60));
-        if (frac) {
-            char f[6];
-            for (int d = 5; d >= 0; d--) {
-                f[d] = (char)('0' + frac % 10);
-                frac /= 10;
-            }
-            int n = 6;
-            while (n > 0 && f[n - 1] == '0') n--;
-            buf[w++] = '.';
-            memcpy(buf + w, f, (size_t)n);
-            w += (size_t)n;
-        }
+        w += tc_put_frac(buf + w, frac);
     } else if (w == 0) {
         memcpy(buf, "00:00:00", 8);
         w = 8;
