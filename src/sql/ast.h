@@ -140,6 +140,8 @@ typedef struct ast_table_ref {
     char **using_cols;
     int n_using;
     bool natural;        /* NATURAL JOIN: USING every column name both sides share */
+    bool internal;       /* made by the binder (correlated subquery rewrite): its columns are
+                            hidden from * and reachable only qualified */
 } ast_table_ref;
 
 typedef enum ast_setop { AST_SETOP_NONE, AST_SETOP_UNION, AST_SETOP_UNION_ALL, AST_SETOP_EXCEPT,

@@ -2279,6 +2279,7 @@ static bool rw_join(rw_ctx *c, ast_select *derived, const char *alias, ast_expr 
     ast_table_ref *j = kl_arena_calloc(&b->arena, sizeof *j);
     if (!d || !j) return false;
     d->kind = AST_TABLE_SUBQUERY;
+    d->internal = true;
     d->loc = loc;
     d->subquery = derived;
     d->alias = kl_arena_strdup(&b->arena, alias);
@@ -2563,6 +2564,7 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         TRY(plan_select(b, ref->subquery, out, &names, &n));
         int rc = scope_init(b, sc, n, names, (*out)->types, ref->alias ? ref->alias : "unnamed_subquery");
         names_free(names, n);
+        for (uint32_t i = 0; !rc && ref->internal && i < sc->n; i++) sc->cols[i].hidden = true;
         if (!rc) rc = apply_column_aliases(b, ref, sc);
         if (rc) {
             op_free(*out);

@@ -53,7 +53,7 @@ const root = path.resolve(here, '..', '..');
 const ALL_FEATURES = ['filter', 'groupby', 'orderby', 'distinct', 'scalar', 'join', 'window',
   'setop', 'setopall', 'subquery', 'correlated', 'cte', 'aggdistinct', 'datefn', 'isdistinct'];
 const DEFAULT_FEATURES = ['filter', 'groupby', 'orderby', 'distinct', 'scalar', 'subquery', 'cte', 'join',
-  'window', 'setop'];
+  'window', 'setop', 'setopall', 'correlated', 'datefn', 'isdistinct'];
 
 // ---------------------------------------------------------------- arguments
 function parseArgs(argv) {
