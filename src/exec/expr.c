@@ -116,7 +116,7 @@ kl_expr *expr_clone(const kl_expr *e) {
 
 bool expr_is_constant(const kl_expr *e) {
     if (e->kind == EXPR_COLUMN) return false;
-    if (e->kind == EXPR_FUNC && e->fn && !strcmp(e->fn->name, "random")) return false;
+    if (e->kind == EXPR_FUNC && e->fn && e->fn->is_volatile) return false;
     for (int i = 0; i < e->n_args; i++)
         if (!expr_is_constant(e->args[i])) return false;
     return true;

@@ -52,6 +52,9 @@ typedef struct kl_scalar_def {
     /* If true, NULL arguments are passed to exec (coalesce, concat, ...); otherwise the
        executor may rely on exec handling NULL propagation itself anyway. */
     bool handles_nulls;
+    /* The result may differ between calls with the same arguments (random, setseed): never
+       folded to a constant at bind time, and evaluated for every chunk. */
+    bool is_volatile;
 } kl_scalar_def;
 
 typedef struct kl_agg_def {

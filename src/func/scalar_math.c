@@ -555,7 +555,7 @@ static int math_pi(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, kl_vec
     return 0;
 }
 
-#define MATH_DEF(name, lo, hi, fn) {name, lo, hi, math_bind_##fn, math_##fn, NULL, false}
+#define MATH_DEF(name, lo, hi, fn) {name, lo, hi, math_bind_##fn, math_##fn, NULL, false, false}
 const kl_scalar_def fn_math_defs[] = {
     MATH_DEF("abs", 1, 1, abs),       MATH_DEF("sign", 1, 1, sign),
     MATH_DEF("round", 1, 2, round),   MATH_DEF("floor", 1, 1, floor),
@@ -582,5 +582,5 @@ const kl_scalar_def fn_math_defs[] = {
     MATH_DEF("acosh", 1, 1, acosh),   MATH_DEF("atanh", 1, 1, atanh),
     MATH_DEF("isnan", 1, 1, isnan),   MATH_DEF("isinf", 1, 1, isinf),
     MATH_DEF("isfinite", 1, 1, isfinite), MATH_DEF("signbit", 1, 1, signbit),
-    {NULL, 0, 0, NULL, NULL, NULL, false},
+    {NULL, 0, 0, NULL, NULL, NULL, false, false},
 };

@@ -369,15 +369,15 @@ static int misc_setseed(kl_fn_ctx *ctx, kl_vec **args, int n_args, uint32_t n, k
 }
 
 const kl_scalar_def fn_misc_defs[] = {
-    {"coalesce", 1, -1, misc_bind_coalesce, misc_coalesce, NULL, true},
-    {"ifnull", 2, 2, misc_bind_coalesce, misc_coalesce, NULL, true},
-    {"nullif", 2, 2, misc_bind_nullif, misc_nullif, NULL, true},
-    {"greatest", 1, -1, misc_bind_greatest, misc_greatest, NULL, true},
-    {"least", 1, -1, misc_bind_greatest, misc_least, NULL, true},
-    {"concat", 1, -1, misc_bind_concat, misc_concat, NULL, true},
-    {"concat_ws", 2, -1, misc_bind_concat, misc_concat_ws, NULL, true},
-    {"hash", 1, -1, misc_bind_hash, misc_hash, NULL, true},
-    {"random", 0, 0, misc_bind_random, misc_random, NULL, false},
-    {"setseed", 1, 1, misc_bind_setseed, misc_setseed, NULL, true},
-    {NULL, 0, 0, NULL, NULL, NULL, false},
+    {"coalesce", 1, -1, misc_bind_coalesce, misc_coalesce, NULL, true, false},
+    {"ifnull", 2, 2, misc_bind_coalesce, misc_coalesce, NULL, true, false},
+    {"nullif", 2, 2, misc_bind_nullif, misc_nullif, NULL, true, false},
+    {"greatest", 1, -1, misc_bind_greatest, misc_greatest, NULL, true, false},
+    {"least", 1, -1, misc_bind_greatest, misc_least, NULL, true, false},
+    {"concat", 1, -1, misc_bind_concat, misc_concat, NULL, true, false},
+    {"concat_ws", 2, -1, misc_bind_concat, misc_concat_ws, NULL, true, false},
+    {"hash", 1, -1, misc_bind_hash, misc_hash, NULL, true, false},
+    {"random", 0, 0, misc_bind_random, misc_random, NULL, false, true},
+    {"setseed", 1, 1, misc_bind_setseed, misc_setseed, NULL, true, true},
+    {NULL, 0, 0, NULL, NULL, NULL, false, false},
 };

@@ -1393,8 +1393,8 @@ STR_EXEC_BEGIN(md5)
     TRY(str_set(out, i, hex, 32, err));
 STR_EXEC_END
 
-#define STR_DEF(name, lo, hi, fn) {name, lo, hi, str_bind_##fn, str_##fn, NULL, false}
-#define STR_DEF2(name, lo, hi, bindfn, fn) {name, lo, hi, str_bind_##bindfn, str_##fn, NULL, false}
+#define STR_DEF(name, lo, hi, fn) {name, lo, hi, str_bind_##fn, str_##fn, NULL, false, false}
+#define STR_DEF2(name, lo, hi, bindfn, fn) {name, lo, hi, str_bind_##bindfn, str_##fn, NULL, false, false}
 const kl_scalar_def fn_string_defs[] = {
     STR_DEF("lower", 1, 1, lower),
     STR_DEF("lcase", 1, 1, lower),
@@ -1438,5 +1438,5 @@ const kl_scalar_def fn_string_defs[] = {
     STR_DEF("ascii", 1, 1, ascii),
     STR_DEF("chr", 1, 1, chr),
     STR_DEF("md5", 1, 1, md5),
-    {NULL, 0, 0, NULL, NULL, NULL, false},
+    {NULL, 0, 0, NULL, NULL, NULL, false, false},
 };
