@@ -1845,9 +1845,7 @@ static int plan_join(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
         }
         lop = rop = NULL;
         residual = NULL;
-        uint32_t nk = keys.n;
-        memset(&keys, 0, sizeof keys);
-        KL_UNUSED(nk);
+        memset(&keys, 0, sizeof keys); /* the key arrays now belong to the join */
         if (j && swap) {
             /* back to left-then-right column order */
             kl_expr **cols = kl_calloc(ln + rn ? ln + rn : 1, sizeof(kl_expr *));
@@ -2518,11 +2516,7 @@ static int plan_from(binder *b, ast_table_ref *ref, kl_op **out, scope *sc) {
             return rc;
         }
         kl_table *t = catalog_find(b->cat, ref->name);
-        if (!t) {
-            const char *ext = strrchr(ref->name, '.');
-            KL_UNUSED(ext);
-            return kl_err_at(b->err, KILN_ERR_CATALOG, ref->loc, "Table with name %s does not exist!", ref->name);
-        }
+        if (!t) return kl_err_at(b->err, KILN_ERR_CATALOG, ref->loc, "Table with name %s does not exist!", ref->name);
         TRY(scope_init(b, sc, t->n_cols, t->col_names, t->types, ref->alias ? ref->alias : t->name));
         sc->est_rows = (double)t->n_rows;
         *out = op_scan_table(t);
