@@ -1107,3 +1107,25 @@ fail:
     window_free(&w->base);
     return NULL;
 }
+
+/* ---- taking a window operator apart (the binder's top-N rewrite, exec/topn.c) ---------------- */
+
+const kl_win_call *op_window_calls(const kl_op *op, uint32_t *n_calls, uint32_t *n_child) {
+    if (!op || op->vt != &window_vt) return NULL;
+    const window_op *w = (const window_op *)op;
+    *n_calls = w->n_calls;
+    *n_child = w->n_child;
+    return w->calls;
+}
+
+kl_op *op_window_dismantle(kl_op *op, kl_win_call **calls, uint32_t *n_calls) {
+    window_op *w = (window_op *)op;
+    kl_op *child = op->child;
+    *calls = w->calls;
+    *n_calls = w->n_calls;
+    w->calls = NULL;
+    w->n_calls = 0;
+    op->child = NULL;
+    window_free(op);
+    return child;
+}

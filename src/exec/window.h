@@ -77,6 +77,13 @@ typedef struct kl_win_call {
  */
 kl_op *op_window(kl_op *child, kl_win_call *calls, uint32_t n_calls);
 
+/** If op is a window operator (not yet pulled): its calls, their number and the number of
+ *  child columns (output column n_child + i is call i); NULL otherwise. */
+const kl_win_call *op_window_calls(const kl_op *op, uint32_t *n_calls, uint32_t *n_child);
+/** Free a window operator that was never pulled, handing its child and its calls (array and
+ *  contents) to the caller. */
+kl_op *op_window_dismantle(kl_op *op, kl_win_call **calls, uint32_t *n_calls);
+
 /** Free the expressions, arrays and aggregate bind data of one call (binder error paths). */
 void win_call_clear(kl_win_call *c);
 
