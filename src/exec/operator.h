@@ -62,6 +62,10 @@ int op_collect_parallel(kl_op *op, int threads, kl_table *t, bool *done, kl_erro
 /** Materialize child in parallel (op_collect_parallel) on the first pull, then stream it; for
  *  the input of blocking operators. Returns child itself when threads < 2. */
 kl_op *op_gather(kl_op *child, int threads);
+/** If op is a gather that was never pulled: free it and return its child; else op itself. */
+kl_op *op_gather_unwrap(kl_op *op);
+/** If op is a projection: the expression of output column col (owned by op); else NULL. */
+kl_expr *op_project_expr(const kl_op *op, uint32_t col);
 /** A copy of an aggregate call with cloned argument expressions; 0 or KILN_ERR_MEMORY. */
 int agg_call_clone(const kl_agg_call *src, kl_agg_call *dst);
 /** A one-line description of the tree for EXPLAIN (appended, indented by depth). */

@@ -261,6 +261,14 @@ static void gather_free(kl_op *op) {
 
 static const kl_op_vt gather_vt = {"GATHER", gather_next, gather_free, NULL};
 
+kl_op *op_gather_unwrap(kl_op *op) {
+    if (!op || op->vt != &gather_vt || ((gather_op *)op)->built) return op;
+    kl_op *child = op->child;
+    op->child = NULL;
+    gather_free(op);
+    return child;
+}
+
 kl_op *op_gather(kl_op *child, int threads) {
     if (threads < 2) return child;
     gather_op *g = kl_calloc(1, sizeof *g);
@@ -719,6 +727,11 @@ static void project_free(kl_op *op) {
 static kl_op *project_clone(kl_op *op);
 
 static const kl_op_vt project_vt = {"PROJECTION", project_next, project_free, project_clone};
+
+kl_expr *op_project_expr(const kl_op *op, uint32_t col) {
+    if (!op || op->vt != &project_vt || col >= op->n_cols) return NULL;
+    return ((const project_op *)op)->exprs[col];
+}
 
 static kl_op *project_clone(kl_op *op) {
     project_op *p = (project_op *)op;

@@ -103,6 +103,11 @@ int vec_copy_row(kl_vec *dst, uint32_t dst_row, const kl_vec *src, uint32_t src_
         return vec_set_string(dst, dst_row, s.ptr, s.len);
     }
     case KILN_TYPE_NULL: return 0;
+    case KILN_TYPE_BIGINT:
+    case KILN_TYPE_TIMESTAMP:
+    case KILN_TYPE_DOUBLE: /* fixed sizes: a move, not a memcpy call */
+        memcpy((char *)dst->data + (size_t)dst_row * 8, (const char *)src->data + (size_t)src_row * 8, 8);
+        return 0;
     default: {
         size_t sz = kl_type_size(dst->type);
         memcpy((char *)dst->data + (size_t)dst_row * sz, (const char *)src->data + (size_t)src_row * sz,

@@ -35,6 +35,7 @@
 
 #include "exec/hashtable.h"
 #include "exec/join.h"
+#include "exec/topn.h"
 #include "exec/window.h"
 #include "util/textconv.h"
 
@@ -3040,6 +3041,12 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             goto done;
         }
         if (pred) {
+            /* row_number() <= k over a derived table: top-k per partition */
+            if ((rc = op_topn_rewrite(&op, pred, b->threads))) {
+                expr_free(pred);
+                rc = bind_oom(b);
+                goto done;
+            }
             op = op_filter(op, pred);
             if (!op) {
                 rc = bind_oom(b);
@@ -3230,6 +3237,10 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         }
     }
     if (qualify) {
+        if ((rc = op_topn_rewrite(&op, qualify, b->threads))) {
+            rc = bind_oom(b);
+            goto done;
+        }
         op = op_filter(op, qualify);
         qualify = NULL;
         if (!op) {

@@ -203,6 +203,31 @@ static bool ps_at_query(const parser *p, int k) {
            ps_is_kw(t, "from");
 }
 
+/* In FROM, after '(': a query, also one that starts with a parenthesised query and goes on with a
+   set operation, ORDER BY or LIMIT ("((SELECT 1) EXCEPT (SELECT 2))"), as opposed to a
+   parenthesised join whose first table is a subquery ("((SELECT 1) a JOIN b ON ...)"). */
+static bool ps_at_query_nested(const parser *p, int k) {
+    int m = k;
+    while (ps_peek(p, m)->kind == LEX_LPAREN) m++;
+    if (!ps_at_query(p, m)) return false;
+    /* one pass (deep nesting stays linear): each leading '(' must close into a set operation,
+       ORDER BY / LIMIT / OFFSET, or another ')' */
+    int levels = m - k, depth = levels;
+    for (int j = m; levels > 0; j++) {
+        lex_kind kind = ps_peek(p, j)->kind;
+        if (kind == LEX_EOF) return false;
+        if (kind == LEX_LPAREN) depth++;
+        if (kind != LEX_RPAREN || --depth >= levels) continue;
+        const lex_token *after = ps_peek(p, j + 1);
+        if (!(after->kind == LEX_RPAREN || ps_is_kw(after, "union") || ps_is_kw(after, "except") ||
+              ps_is_kw(after, "intersect") || ps_is_kw(after, "order") || ps_is_kw(after, "limit") ||
+              ps_is_kw(after, "offset")))
+            return false;
+        levels = depth;
+    }
+    return true;
+}
+
 /* ---- allocation ------------------------------------------------------------------------ */
 
 static void *ps_alloc(parser *p, size_t n) {
@@ -1128,7 +1153,7 @@ static ast_table_ref *ps_table_primary(parser *p) {
     ast_table_ref *t;
     if (tk->kind == LEX_LPAREN) {
         if (!ps_enter(p)) return NULL;
-        if (ps_at_query(p, 1)) {
+        if (ps_at_query_nested(p, 1)) {
             ps_advance(p);
             t = ps_table_new(p, AST_TABLE_SUBQUERY, loc);
             if (t) t->subquery = ps_query(p);

@@ -1,0 +1,19 @@
+/*
+ * topn.h — top-k rows per partition (top-N window elimination), see topn.c.
+ */
+#ifndef KL_TOPN_H
+#define KL_TOPN_H
+
+#include "exec/operator.h"
+
+/**
+ * Called with the plan `*op` and the predicate of a filter about to be put on top of it: when a
+ * conjunct is `rn <= k` (or `rn < k+1`, `rn = 1`) with 1 <= k <= 64, and rn is, through plain
+ * column projections, the only call of a window operator and that call is row_number(), the
+ * window operator is replaced in place by a TOPN_WINDOW operator that keeps only the rows
+ * numbered <= k (same columns). The filter is still to be applied. `threads`: worker threads.
+ * Returns 0, or KILN_ERR_MEMORY (then *op is left NULL-free but partly freed: the caller fails).
+ */
+int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads);
+
+#endif /* KL_TOPN_H */
