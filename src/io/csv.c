@@ -107,6 +107,8 @@ typedef struct csv_stream {
     bool eof;
     bool own_buf; /* buf is freed with the stream */
     long line;    /* physical line number of buf[pos] */
+    size_t read_size; /* bytes asked of the next read: starts small and doubles, so sniffing a
+                         sample does not read (and fault in) a whole block */
 } csv_stream;
 
 enum { CSV_SCAN_OK, CSV_SCAN_MORE, CSV_SCAN_UNTERMINATED, CSV_SCAN_JUNK };
@@ -376,8 +378,10 @@ static int csv_stream_refill(csv_stream *s, kl_error *err) {
         s->buf = nb;
         s->cap = ncap;
     }
-    size_t got;
-    TRY(fs_read(s->r, s->buf + s->end, s->cap - s->end, &got, err));
+    size_t got, want = s->cap - s->end;
+    if (s->read_size && s->read_size < want) want = s->read_size;
+    if (s->read_size && s->read_size < CSV_BLOCK) s->read_size *= 2;
+    TRY(fs_read(s->r, s->buf + s->end, want, &got, err));
     if (got == 0) s->eof = true;
     s->end += got;
     csv_stream_pad(s);
@@ -390,6 +394,7 @@ static int csv_stream_open(csv_stream *s, const char *path, kl_error *err) {
     s->line = 1;
     TRY(fs_reader_open(path, &s->r, err));
     s->cap = CSV_BLOCK;
+    s->read_size = 256u * 1024u;
     s->buf = kl_malloc(s->cap + CSV_PAD);
     s->own_buf = true;
     if (!s->buf) {
