@@ -4,12 +4,14 @@
 //
 //   node bench/groupby/bench.mjs --csv FILE --rows N --runs R --peers duckdb,polars,pandas
 //        --questions 1-10 [--timeout 600] [--threads T] [--kiln build/kiln]
-//        [--unavailable "polars=reason"]... [--date YYYY-MM-DD]
+//        [--unavailable "polars=reason"]... [--date YYYY-MM-DD] [--scaling 1,3,10|none]
 //
 // Modes: "e2e" (every run of every question is a fresh process reading the CSV; peak RSS by
 // /usr/bin/time -v) and "mem" (one session per engine: load x once, then all questions; kiln's
 // statements are timed by its --timer "Run Time: X s" lines). Times are the statement /
 // operation only, measured inside each engine (kiln --timer, performance.now(), perf_counter()).
+// Scaling: the --scaling questions (default 1, 3, 10) also run end to end in kiln on 1 thread;
+// the report gives median(1 thread) / median(T threads).
 // Correctness: kiln's [row count, sum of each numeric column] vs DuckDB's, 1e-9 relative.
 // Writes bench/results/groupby-<date>.{md,svg,json}; exit status 1 when a kiln answer is WRONG
 // or kiln failed a question, 0 otherwise (peer failures are reported as n/a).
@@ -26,7 +28,7 @@ const ROOT = path.dirname(BENCH);
 process.chdir(ROOT);
 
 // ---------------------------------------------------------------- arguments
-const opt = { runs: 3, peers: 'duckdb,polars,pandas', questions: '1-10', timeout: 600, threads: os.cpus().length, kiln: 'build/kiln', unavailable: [] };
+const opt = { runs: 3, peers: 'duckdb,polars,pandas', questions: '1-10', timeout: 600, threads: os.cpus().length, kiln: 'build/kiln', unavailable: [], scaling: '1,3,10' };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i].replace(/^--/, '');
   const v = process.argv[++i];
@@ -37,6 +39,7 @@ if (!opt.csv) throw new Error('--csv is required');
 const RUNS = Math.max(1, Number(opt.runs));
 const TIMEOUT = Number(opt.timeout);
 const QS = parseQuestions(opt.questions);
+const SCALING = opt.scaling === 'none' || Number(opt.threads) < 2 ? [] : parseQuestions(String(opt.scaling)).filter((q) => QS.includes(q));
 const PEERS = String(opt.peers).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 for (const p of PEERS) if (!['duckdb', 'polars', 'pandas'].includes(p)) throw new Error(`unknown peer ${p}`);
 const ENGINES = ['kiln', ...['duckdb', 'polars', 'pandas'].filter((p) => PEERS.includes(p))];
@@ -94,16 +97,15 @@ const slot = (mode, e, q) => R[mode][e][q];
 
 // ---------------------------------------------------------------- kiln
 const KILN = path.resolve(ROOT, opt.kiln);
-const kilnArgs = () => ['--threads', String(opt.threads), '--timer'];
+const kilnArgs = (threads = opt.threads) => ['--threads', String(threads), '--timer'];
 const runTimes = (stderr) => [...stderr.matchAll(/^Run Time: ([0-9.eE+-]+) s$/gm)].map((m) => Number(m[1]));
 function checkLine(stdout, q) {
   const line = stdout.split('\n').find((l) => l.startsWith(`q${q},`));
   return line ? line.split(',').slice(1).map(Number) : null;
 }
 
-function kilnE2E(q, run) {
-  const s = slot('e2e', 'kiln', q);
-  const r = runTimed(KILN, [...kilnArgs(), '-c', `CREATE TABLE ans AS ${sql(q, sqlQuote(opt.csv))}`, '-c', checkSql(q)], TIMEOUT);
+function kilnE2E(q, run, threads = opt.threads, s = slot('e2e', 'kiln', q)) {
+  const r = runTimed(KILN, [...kilnArgs(threads), '-c', `CREATE TABLE ans AS ${sql(q, sqlQuote(opt.csv))}`, '-c', checkSql(q)], TIMEOUT);
   const t = runTimes(r.stderr);
   if (!r.ok || t.length < 1) { s.error = failReason(r, TIMEOUT); return; }
   s.times.push(t[0]); s.peaks.push(r.peakMB);
@@ -212,6 +214,16 @@ for (const q of QS) {
       if (e === 'kiln') kilnE2E(q, r); else peerE2E(e, q, r);
       log(s.error ? `  q${q} ${NAMES[e]}: FAILED: ${s.error}` : `  q${q} ${NAMES[e]} run ${r}: ${s.times.at(-1).toFixed(3)} s, ${s.peaks.at(-1)?.toFixed(0)} MB`);
     }
+  }
+}
+// 1-thread kiln runs for the scaling table (same mode as e2e; check answers are not re-probed)
+const SCALE = {};
+if (SCALING.length) log('== scaling: kiln end to end on 1 thread');
+for (const q of SCALING) {
+  SCALE[q] = { times: [], peaks: [], check: null, error: null };
+  for (let r = 1; r <= RUNS && !SCALE[q].error; r++) {
+    kilnE2E(q, 2, 1, SCALE[q]);
+    log(SCALE[q].error ? `  q${q} kiln 1 thread: FAILED: ${SCALE[q].error}` : `  q${q} kiln 1 thread run ${r}: ${SCALE[q].times.at(-1).toFixed(3)} s`);
   }
 }
 log('== in memory (one session per engine)');
@@ -351,7 +363,15 @@ Geometric mean of kiln/DuckDB: ${M.geo === null ? 'n/a' : M.geo.toFixed(2)} (ove
 |---|---|---|
 ${ENGINES.map((e) => `| ${NAMES[e]} | ${LOADS[e] && LOADS[e].seconds !== undefined ? fmtS(LOADS[e].seconds) : 'n/a'} | ${LOADS[e] ? fmtMB(LOADS[e].peakMB) : 'n/a'} |`).join('\n')}
 
-## Failures
+${SCALING.length ? `## Scaling (kiln, end to end from CSV)
+
+Median of ${RUNS} run${RUNS > 1 ? 's' : ''} on 1 thread vs ${opt.threads} threads (the ${opt.threads}-thread runs are those of the end-to-end table).
+
+| question | 1 thread s | ${opt.threads} threads s | speed-up |
+|---|---|---|---|
+${SCALING.map((q) => { const one = SCALE[q]; const many = slot('e2e', 'kiln', q); const a = one.error ? null : median(one.times); const b = many.error ? null : median(many.times); return `| q${q} ${LABELS[q]} | ${fmtS(a)} | ${fmtS(b)} | ${a && b ? (a / b).toFixed(2) + '×' : 'n/a'} |`; }).join('\n')}
+
+` : ''}## Failures
 
 ${failures.length ? failures.join('\n') : 'None.'}
 ${PEER_NOTES.length ? '\nPeer answers that differ from DuckDB (informational):\n\n' + PEER_NOTES.map((n) => '- ' + n).join('\n') + '\n' : ''}
@@ -412,7 +432,7 @@ fs.mkdirSync(path.join(BENCH, 'results'), { recursive: true });
 const base = path.join(BENCH, 'results', `groupby-${DATE}`);
 fs.writeFileSync(base + '.md', md);
 fs.writeFileSync(base + '.svg', svg());
-fs.writeFileSync(base + '.json', JSON.stringify({ date: DATE, csv: opt.csv, runs: RUNS, threads: opt.threads, loadavg: [LOAD_START, LOAD_END], versions: V, loads: LOADS, results: R, checks: CHECKS }, null, 1));
+fs.writeFileSync(base + '.json', JSON.stringify({ date: DATE, csv: opt.csv, runs: RUNS, threads: opt.threads, loadavg: [LOAD_START, LOAD_END], versions: V, loads: LOADS, results: R, scaling: SCALE, checks: CHECKS }, null, 1));
 process.stdout.write(md);
 log(`wrote ${path.relative(ROOT, base)}.md, .svg, .json`);
 process.exitCode = kilnFailed ? 1 : 0;

@@ -4,6 +4,7 @@
 #
 # Usage: bash bench/groupby/run.sh [--rows 1e7|1e8] [--runs 3] [--peers duckdb,polars,pandas]
 #                                  [--questions 1-10] [--timeout 600] [--threads N]
+#                                  [--scaling 1,3,10|none]   (kiln also on 1 thread, end to end)
 # Env:   KILN=build/kiln
 #
 # Builds kiln (make) if build/kiln is missing, builds bench/gen_groupby if needed, generates
@@ -14,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-ROWS=1e7 RUNS=3 PEERS=duckdb,polars,pandas QUESTIONS=1-10 TIMEOUT=600 THREADS="$(nproc)"
+ROWS=1e7 RUNS=3 PEERS=duckdb,polars,pandas QUESTIONS=1-10 TIMEOUT=600 THREADS="$(nproc)" SCALING=1,3,10
 KILN="${KILN:-build/kiln}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,7 +25,8 @@ while [ $# -gt 0 ]; do
     --questions) QUESTIONS="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --scaling) SCALING="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -88,4 +90,4 @@ fi
 
 exec node bench/groupby/bench.mjs --csv "$DATA" --rows "$ROWS" --rowsN "$N" --runs "$RUNS" \
   --peers "$PEERS" --questions "$QUESTIONS" --timeout "$TIMEOUT" --threads "$THREADS" \
-  --kiln "$KILN" "${UNAVAIL[@]}"
+  --scaling "$SCALING" --kiln "$KILN" "${UNAVAIL[@]}"
