@@ -240,17 +240,42 @@ static kl_chunk *topn_tail(topn_op *t) {
     return c;
 }
 
-/* Append row r of a batch (child columns `cols`, order keys cur_keys, position). */
-static int topn_store_row(topn_op *t, const kl_vec *cols, uint32_t r, int64_t pos) {
-    kl_chunk *c = topn_tail(t);
-    if (!c) return KILN_ERR_MEMORY;
-    uint32_t row = (uint32_t)(t->n_stored % KL_CHUNK_ROWS);
-    for (uint32_t i = 0; i < t->n_child; i++) TRY(vec_copy_row(&c->cols[i], row, &cols[i], r));
-    for (uint32_t j = 0; j < t->n_order; j++) TRY(vec_copy_row(&c->cols[t->n_child + j], row, t->cur_keys[j], r));
-    VEC_I64(&c->cols[t->st_cols - 1])[row] = pos;
-    c->cols[t->st_cols - 1].nulls[row] = 0;
-    c->n_rows = row + 1;
-    t->n_stored++;
+/* dst[off + i] = src[sel[i]] for i < m, string bytes copied into dst's heap. */
+static int topn_copy_sel(kl_vec *dst, uint32_t off, const kl_vec *src, const uint32_t *sel, uint32_t m) {
+    if (dst->type == src->type && (dst->type == KILN_TYPE_BIGINT || dst->type == KILN_TYPE_DOUBLE ||
+                                   dst->type == KILN_TYPE_TIMESTAMP)) {
+        uint64_t *d = (uint64_t *)dst->data + off;
+        const uint64_t *sv = src->data;
+        uint8_t any = 0;
+        for (uint32_t i = 0; i < m; i++) {
+            d[i] = sv[sel[i]];
+            any |= dst->nulls[off + i] = src->nulls[sel[i]];
+        }
+        if (any) dst->has_nulls = true;
+        return 0;
+    }
+    for (uint32_t i = 0; i < m; i++) TRY(vec_copy_row(dst, off + i, src, sel[i]));
+    return 0;
+}
+
+/* Append rows sel[0..m) of a batch (child columns `cols`, order keys cur_keys, positions) in
+   order: row sel[j] gets id n_stored + j. */
+static int topn_store_sel(topn_op *t, const kl_vec *cols, const uint32_t *sel, uint32_t m) {
+    for (uint32_t done = 0; done < m;) {
+        kl_chunk *c = topn_tail(t);
+        if (!c) return KILN_ERR_MEMORY;
+        uint32_t row = (uint32_t)(t->n_stored % KL_CHUNK_ROWS);
+        uint32_t n = KL_MIN(m - done, KL_CHUNK_ROWS - row);
+        const uint32_t *sl = sel + done;
+        for (uint32_t i = 0; i < t->n_child; i++) TRY(topn_copy_sel(&c->cols[i], row, &cols[i], sl, n));
+        for (uint32_t j = 0; j < t->n_order; j++) TRY(topn_copy_sel(&c->cols[t->n_child + j], row, t->cur_keys[j], sl, n));
+        int64_t *pos = VEC_I64(&c->cols[t->st_cols - 1]) + row;
+        for (uint32_t i = 0; i < n; i++) pos[i] = t->cur_pos ? t->cur_pos[sl[i]] : t->cur_pos_base + sl[i];
+        memset(c->cols[t->st_cols - 1].nulls + row, 0, n);
+        c->n_rows = row + n;
+        t->n_stored += n;
+        done += n;
+    }
     return 0;
 }
 
@@ -337,12 +362,7 @@ static int topn_offer(topn_op *t, const kl_vec *cols, uint32_t n, kl_error *err)
        reads no pending row, so n_stored may move under the pending ids) */
     uint32_t n_sel = t->n_sel;
     t->n_sel = 0;
-    for (uint32_t j = 0; j < n_sel; j++) {
-        uint32_t r = t->sel[j];
-        int64_t pos = t->cur_pos ? t->cur_pos[r] : t->cur_pos_base + r;
-        if (topn_store_row(t, cols, r, pos)) return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
-    }
-    t->n_sel = 0;
+    if (topn_store_sel(t, cols, t->sel, n_sel)) return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
     if (t->n_stored > KL_MAX(4 * t->live, (uint64_t)TOPN_MIN_STORE)) TRY(topn_compact(t, err));
     return 0;
 }
@@ -428,16 +448,49 @@ static void *topn_thread(void *arg) {
     return NULL;
 }
 
-static int cmp_pos(const void *a, const void *b) {
-    const int64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0];
+/* Sort (key, value) pairs by key (non-negative): LSD radix sort, 16-bit digits, skipping
+   digits every key shares. */
+typedef struct topn_pair {
+    uint64_t key, val;
+} topn_pair;
+
+static int topn_radix(topn_pair *a, topn_pair *tmp, uint64_t n) {
+    uint64_t all_or = 0, all_and = UINT64_MAX;
+    for (uint64_t i = 0; i < n; i++) {
+        all_or |= a[i].key;
+        all_and &= a[i].key;
+    }
+    static const unsigned B = 16;
+    size_t *cnt = kl_malloc(((size_t)1 << B) * sizeof *cnt);
+    if (!cnt) return KILN_ERR_MEMORY;
+    for (unsigned shift = 0; shift < 64; shift += B) {
+        uint64_t mask = (((uint64_t)1 << B) - 1) << shift;
+        if (((all_or ^ all_and) & mask) == 0) continue; /* same digit everywhere */
+        memset(cnt, 0, ((size_t)1 << B) * sizeof *cnt);
+        for (uint64_t i = 0; i < n; i++) cnt[(a[i].key >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < ((size_t)1 << B); d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (uint64_t i = 0; i < n; i++) tmp[cnt[(a[i].key >> shift) & 0xffff]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    kl_free(cnt);
+    return 0;
+}
+
+static int cmp_pair(const void *a, const void *b) {
+    const topn_pair *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key;
 }
 
 /* Number the kept rows of every partition and list them in input order. */
 static int topn_finish(topn_op *t, kl_error *err) {
     TRY(topn_compact(t, err));
     uint64_t n = t->n_stored;
-    int64_t *tmp = kl_malloc((n ? n : 1) * 3 * sizeof(int64_t)); /* (pos, id, rn) */
+    topn_pair *tmp = kl_malloc((n ? n : 1) * 2 * sizeof(topn_pair)); /* (pos, id << 8 | rn) + scratch */
     t->out_ids = kl_malloc((n ? n : 1) * sizeof(uint64_t));
     t->out_rn = kl_malloc((n ? n : 1) * sizeof(int64_t));
     if (!tmp || !t->out_ids || !t->out_rn) {
@@ -457,16 +510,20 @@ static int topn_finish(topn_op *t, kl_error *err) {
                 h[j - 1] = x;
             }
         for (uint32_t i = 0; i < c; i++) {
-            tmp[3 * m] = topn_pos(t, h[i].id);
-            tmp[3 * m + 1] = h[i].id;
-            tmp[3 * m + 2] = i + 1;
+            tmp[m].key = (uint64_t)topn_pos(t, h[i].id);
+            tmp[m].val = (uint64_t)h[i].id << 8 | (i + 1);
             m++;
         }
     }
-    qsort(tmp, m, 3 * sizeof(int64_t), cmp_pos);
+    if (m <= 4096) {
+        qsort(tmp, m, sizeof *tmp, cmp_pair);
+    } else if (topn_radix(tmp, tmp + m, m)) {
+        kl_free(tmp);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
+    }
     for (uint64_t i = 0; i < m; i++) {
-        t->out_ids[i] = (uint64_t)tmp[3 * i + 1];
-        t->out_rn[i] = tmp[3 * i + 2];
+        t->out_ids[i] = tmp[i].val >> 8;
+        t->out_rn[i] = (int64_t)(tmp[i].val & 0xff);
     }
     t->n_out = m;
     kl_free(tmp);
