@@ -705,19 +705,21 @@ static int64_t topn_bound(const kl_expr *e, uint32_t *col) {
     }
 }
 
-static bool topn_try(kl_op **slot, uint32_t col, int64_t k, int threads) {
-    if (k < 1 || k > TOPN_MAX_K) return false;
+/* 1: rewritten, 0: not applicable, KILN_ERR_MEMORY: out of memory (a slot of the tree is NULL
+   then; freeing the tree is still fine). */
+static int topn_try(kl_op **slot, uint32_t col, int64_t k, int threads) {
+    if (k < 1 || k > TOPN_MAX_K) return 0;
     /* follow the column down through projections that pass it on */
     while (*slot) {
         kl_expr *e = op_project_expr(*slot, col);
         if (!e) break;
-        if (e->kind != EXPR_COLUMN) return false;
+        if (e->kind != EXPR_COLUMN) return 0;
         col = e->col;
         slot = &(*slot)->child;
     }
     uint32_t n_calls, n_child;
     const kl_win_call *calls = op_window_calls(*slot, &n_calls, &n_child);
-    if (!calls || n_calls != 1 || col != n_child || calls[0].kind != KL_WIN_ROW_NUMBER) return false;
+    if (!calls || n_calls != 1 || col != n_child || calls[0].kind != KL_WIN_ROW_NUMBER) return 0;
     kl_win_call *owned;
     kl_op *child = op_window_dismantle(*slot, &owned, &n_calls);
     *slot = NULL;
@@ -730,9 +732,10 @@ static bool topn_try(kl_op **slot, uint32_t col, int64_t k, int threads) {
     c->n_partition = c->n_order = 0;
     win_call_clear(c);
     kl_free(owned);
-    if (t) ((topn_op *)t)->threads = threads;
+    if (!t) return KILN_ERR_MEMORY;
+    ((topn_op *)t)->threads = threads;
     *slot = t;
-    return true;
+    return 1;
 }
 
 int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads) {
@@ -745,7 +748,8 @@ int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads) {
     for (int i = 0; i < n; i++) {
         uint32_t col;
         int64_t k = topn_bound(conj[i], &col);
-        if (k > 0 && topn_try(op, col, k, threads)) return *op ? 0 : KILN_ERR_MEMORY;
+        int rc = k > 0 ? topn_try(op, col, k, threads) : 0;
+        if (rc) return rc == 1 ? 0 : rc;
     }
     return 0;
 }

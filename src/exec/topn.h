@@ -12,7 +12,8 @@
  * column projections, the only call of a window operator and that call is row_number(), the
  * window operator is replaced in place by a TOPN_WINDOW operator that keeps only the rows
  * numbered <= k (same columns). The filter is still to be applied. `threads`: worker threads.
- * Returns 0, or KILN_ERR_MEMORY (then *op is left NULL-free but partly freed: the caller fails).
+ * Returns 0, or KILN_ERR_MEMORY (then a child slot inside *op may be NULL: the caller frees *op
+ * and fails).
  */
 int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads);
 

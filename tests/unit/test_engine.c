@@ -638,6 +638,62 @@ static void test_fault_injection(void **state) {
     assert_int_equal(leaks, 0);
 }
 
+/* The top-k-per-partition plan (row_number() <= k) under the same fault injection: every
+   allocation it makes (heaps, candidate store, strings, output order) fails cleanly. */
+static int run_topn_query(kiln_db *db, kiln_error *err) {
+    kiln_result *res = NULL;
+    int rc = kiln_exec(db,
+                       "SELECT count(*), sum(id), max(name) FROM (SELECT id, name, row_number() OVER "
+                       "(PARTITION BY flag ORDER BY id DESC) AS rn FROM tk) q WHERE rn <= 2",
+                       &res, err);
+    if (rc) {
+        assert_null(res);
+        return rc;
+    }
+    assert_int_equal(kiln_result_row_count(res), 1);
+    /* flags: id % 3 -> ids {9,6}, {10,7}, {8,5}: 6 rows, sum 45 */
+    assert_int_equal(kiln_result_get_int64(res, 0, 0), 6);
+    assert_int_equal(kiln_result_get_int64(res, 0, 1), 45);
+    kiln_result_free(res);
+    return 0;
+}
+
+static void test_fault_injection_topn(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    kiln_error err;
+    assert_int_equal(kiln_set_option(db, "threads", "1", &err), 0);
+    assert_int_equal(kiln_exec(db, "CREATE TABLE tk AS SELECT i AS id, i % 3 AS flag, 'name' || i AS name FROM range(1, 11) r(i)", NULL, &err), 0);
+    assert_int_equal(run_topn_query(db, &err), 0);
+    size_t base = kl_mem_in_use();
+    int failures = 0, successes_in_a_row = 0, leaks = 0;
+    for (long n = 1; n <= 5000 && successes_in_a_row < 25; n++) {
+        kiln_error_clear(&err);
+        kl_mem_fail_after(n);
+        int rc = run_topn_query(db, &err);
+        kl_mem_fail_after(0);
+        if (rc) {
+            if (rc != KILN_ERR_MEMORY)
+                fail_msg("fail_after(%ld): got code %d, not KILN_ERR_MEMORY: %s", n, rc, err.message);
+            failures++;
+            successes_in_a_row = 0;
+        } else {
+            successes_in_a_row++;
+        }
+        if (kl_mem_in_use() != base) {
+            print_error("fail_after(%ld): %zu bytes leaked\n", n, kl_mem_in_use() - base);
+            leaks++;
+            base = kl_mem_in_use();
+        }
+    }
+    int rc = run_topn_query(db, &err);
+    kiln_close(db);
+    assert_int_equal(rc, 0);
+    assert_true(failures > 0);
+    assert_int_equal(successes_in_a_row, 25);
+    assert_int_equal(leaks, 0);
+}
+
 static void test_fault_injection_ddl(void **state) {
     (void)state;
     size_t base = kl_mem_in_use();
@@ -734,6 +790,7 @@ int main(void) {
         cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_fault_injection),
         cmocka_unit_test(test_fault_injection_ddl),
+        cmocka_unit_test(test_fault_injection_topn),
         cmocka_unit_test(test_varchar_nul_terminated),
         cmocka_unit_test(test_statement_length),
     };
