@@ -1,10 +1,42 @@
 /*
  * hash_agg.c — the hash aggregate operator (op_hash_agg, operator.h).
  *
- * Group ids come from the vectorized group hash table (hashtable.h); each group owns one row
- * of aggregate states (the states of all aggregates side by side, each 16-byte aligned) in
- * blocks of 1024 groups, so state addresses never move when groups are added. update()
- * receives a per-row array of state pointers.
+ * API: op_hash_agg (construct over a child, key expressions and bound aggregate calls) ->
+ * op_hash_agg_set_threads -> op_next (the first call builds, later calls emit) -> op_free.
+ *
+ * Storage. Groups live in *partitions* (hagg_part): a group hash table (hashtable.h) that
+ * maps key tuples to dense ids, and one row of aggregate states per group (the states of all
+ * aggregates side by side, 8-byte aligned) in blocks of HAGG_BLOCK groups, so state
+ * addresses never move when groups are added. update() receives a per-row array of state
+ * pointers.
+ *
+ * Build (radix-partitioned, thread-local pre-aggregation). With `threads` > 1 and a
+ * cloneable child, threads-1 partial aggregates run over clones of the child pipeline (they
+ * share the source's morsels) while this operator consumes its own child. Each of them
+ * starts with one partition; once it holds more than HAGG_PARTITION_AT groups (a table no
+ * longer cache-sized) it is split into HAGG_PARTS partitions by the top HAGG_RADIX_BITS bits
+ * of the key hash, and later batches are hashed once (ht_hash), scattered by partition with
+ * a counting sort into a selection vector, and inserted partition by partition
+ * (ht_find_or_insert_hashed).
+ *
+ * Merge (partition-wise, parallel). Equal keys hash alike, so partition p of every local
+ * aggregate holds the only copies of its keys: partition p is merged independently of all
+ * others. Worker threads take partitions from an atomic counter; for partition p the largest
+ * local copy is adopted as is (no copy) and the others are folded into it with their stored
+ * hashes (no re-hashing): a key new to the adopted table has its state row moved (memcpy,
+ * the source re-initialised so destroying it is harmless), a known key is combined with the
+ * aggregate's combine(). Merged sources are freed at once, so memory is released while the
+ * merge proceeds. Without any split local (few groups) the merge is a single task.
+ *
+ * Emit: partition after partition, in group-id order within one; a fully emitted partition
+ * is freed on the next call (its keys were referenced by the previous output chunk).
+ * Contents are identical for any thread count; row order of the output is first appearance
+ * for one thread below the split threshold and otherwise unspecified (GROUP BY without
+ * ORDER BY).
+ *
+ * Bounds: a partial's scratch is O(KL_CHUNK_ROWS); a split costs one pass over at most
+ * HAGG_PARTITION_AT groups; memory beyond the groups themselves is the empty space of the
+ * tables (load factor <= 0.5, key arrays doubling).
  */
 #include <pthread.h>
 
@@ -12,82 +44,228 @@
 #include "exec/op_internal.h"
 #include "exec/operator.h"
 
-/* ---- hash aggregate ----------------------------------------------------------------- */
-
 #define HAGG_BLOCK 1024
+#define HAGG_RADIX_BITS 6
+#define HAGG_PARTS (1u << HAGG_RADIX_BITS)
+#define HAGG_PARTITION_AT 32768u /* groups of a one-partition table before it is split */
+#define HAGG_MAX_THREADS 64
+
+typedef struct hagg_part {
+    kl_ht *ht;        /* NULL for an aggregate without keys */
+    char **blocks;    /* state rows, HAGG_BLOCK groups per block */
+    size_t n_blocks;
+    uint32_t n_groups; /* groups with a state row (<= ht_group_count while a batch runs) */
+} hagg_part;
 
 typedef struct hagg_op {
     kl_op base;
     kl_expr **keys;
     uint32_t n_keys;
+    kl_type *key_types;
     kl_agg_call *aggs;
     uint32_t n_aggs;
     size_t *offsets;  /* per aggregate: offset of its state in a group's state row */
     size_t row_size;  /* bytes of one group's states */
-    kl_ht *ht;
-    char **blocks;    /* state rows, HAGG_BLOCK groups per block */
-    size_t n_blocks;
-    uint32_t n_groups;
+    hagg_part *parts; /* n_parts partitions: 1, or HAGG_PARTS after a split */
+    uint32_t n_parts;
     bool built;
+    uint32_t out_part; /* emitting: current partition and groups of it already emitted */
     uint32_t emitted;
-    uint32_t gids[KL_CHUNK_ROWS];
-    void *ptrs[KL_CHUNK_ROWS];
     kl_vec **key_vecs;
     kl_vec **arg_vecs;
+    kl_vec *tmp_keys; /* n_keys vectors of KL_CHUNK_ROWS: keys read back for split/merge */
+    kl_vec **tmp_kp;
     int threads;      /* parallel build with this many threads when the child can be cloned */
     int thread_rc;    /* a partial's result when built on a worker thread */
     kl_error thread_err;
+    /* per-batch scratch */
+    uint32_t gids[KL_CHUNK_ROWS];
+    uint32_t sel[KL_CHUNK_ROWS];
+    uint8_t row_part[KL_CHUNK_ROWS];
+    uint64_t hashes[KL_CHUNK_ROWS];
+    char *rows[KL_CHUNK_ROWS]; /* state row of each input row's group */
+    void *ptrs[KL_CHUNK_ROWS];
 } hagg_op;
 
-static inline char *hagg_state(hagg_op *h, uint32_t gid) {
-    return h->blocks[gid / HAGG_BLOCK] + (size_t)(gid % HAGG_BLOCK) * h->row_size;
+static inline char *hagg_state(const hagg_op *h, const hagg_part *p, uint32_t gid) {
+    return p->blocks[gid / HAGG_BLOCK] + (size_t)(gid % HAGG_BLOCK) * h->row_size;
 }
 
-/* Make room for and initialize the states of groups [h->n_groups, n). */
-static int hagg_add_groups(hagg_op *h, uint32_t n, kl_error *err) {
-    while (h->n_groups < n) {
-        if (h->n_groups % HAGG_BLOCK == 0 && h->n_groups / HAGG_BLOCK >= h->n_blocks) {
-            char **nb = kl_realloc(h->blocks, (h->n_blocks + 1) * sizeof *nb);
+static inline uint32_t hagg_part_of(uint64_t hash) {
+    return (uint32_t)(hash >> (64 - HAGG_RADIX_BITS));
+}
+
+/* Make room for the states of groups [p->n_groups, n); initialize them when `init` (a
+ * caller that moves state rows in passes false and fills them itself). */
+static int hagg_add_groups(hagg_op *h, hagg_part *p, uint32_t n, bool init, kl_error *err) {
+    while (p->n_groups < n) {
+        if (p->n_groups % HAGG_BLOCK == 0 && p->n_groups / HAGG_BLOCK >= p->n_blocks) {
+            char **nb = kl_realloc(p->blocks, (p->n_blocks + 1) * sizeof *nb);
             if (!nb) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-            h->blocks = nb;
-            h->blocks[h->n_blocks] = kl_malloc(h->row_size * HAGG_BLOCK + 1);
-            if (!h->blocks[h->n_blocks])
+            p->blocks = nb;
+            p->blocks[p->n_blocks] = kl_malloc(h->row_size * HAGG_BLOCK);
+            if (!p->blocks[p->n_blocks])
                 return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-            h->n_blocks++;
+            p->n_blocks++;
         }
-        char *row = hagg_state(h, h->n_groups);
-        for (uint32_t a = 0; a < h->n_aggs; a++)
-            h->aggs[a].def->init(&h->aggs[a].ctx, row + h->offsets[a]);
-        h->n_groups++;
+        uint32_t end = KL_MIN(n, (p->n_groups / HAGG_BLOCK + 1) * HAGG_BLOCK);
+        if (init) {
+            for (uint32_t g = p->n_groups; g < end; g++) {
+                char *row = hagg_state(h, p, g);
+                for (uint32_t a = 0; a < h->n_aggs; a++)
+                    h->aggs[a].def->init(&h->aggs[a].ctx, row + h->offsets[a]);
+            }
+        }
+        p->n_groups = end;
     }
     return 0;
 }
 
-static int hagg_build_local(hagg_op *h, kl_error *err) {
-    kl_op *op = &h->base;
-    for (;;) {
-        kl_chunk *in;
-        TRY(op_next(op->child, &in, err));
-        uint32_t n = in->n_rows;
-        if (n == 0) break;
-        if (h->n_keys) {
-            for (uint32_t k = 0; k < h->n_keys; k++) TRY(expr_eval(h->keys[k], in, n, &h->key_vecs[k], err));
-            TRY(ht_find_or_insert(h->ht, h->key_vecs, n, h->gids, err));
-            TRY(hagg_add_groups(h, ht_group_count(h->ht), err));
-        } else {
-            memset(h->gids, 0, n * sizeof(uint32_t));
-            TRY(hagg_add_groups(h, 1, err));
-        }
+/* Destroy the states of a partition (unless `moved`: its rows were copied elsewhere) and
+   free it. */
+static void hagg_part_free(hagg_op *h, hagg_part *p, bool destroy) {
+    if (destroy) {
         for (uint32_t a = 0; a < h->n_aggs; a++) {
             kl_agg_call *ac = &h->aggs[a];
-            for (int i = 0; i < ac->n_args; i++) TRY(expr_eval(ac->args[i], in, n, &h->arg_vecs[i], err));
-            size_t off = h->offsets[a];
-            for (uint32_t i = 0; i < n; i++) h->ptrs[i] = hagg_state(h, h->gids[i]) + off;
-            TRY(ac->def->update(&ac->ctx, h->ptrs, h->arg_vecs, ac->n_args, n, err));
+            if (!ac->def || !ac->def->destroy) continue;
+            for (uint32_t g = 0; g < p->n_groups; g++) ac->def->destroy(&ac->ctx, hagg_state(h, p, g) + h->offsets[a]);
         }
     }
-    if (h->n_keys == 0) TRY(hagg_add_groups(h, 1, err));
-    h->built = true;
+    for (size_t b = 0; b < p->n_blocks; b++) kl_free(p->blocks[b]);
+    kl_free(p->blocks);
+    ht_free(p->ht);
+    memset(p, 0, sizeof *p);
+}
+
+static int hagg_tmp_keys(hagg_op *h, kl_error *err) {
+    if (h->tmp_keys || h->n_keys == 0) return 0;
+    h->tmp_keys = kl_calloc(h->n_keys, sizeof(kl_vec));
+    h->tmp_kp = kl_calloc(h->n_keys, sizeof(kl_vec *));
+    if (!h->tmp_keys || !h->tmp_kp) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    for (uint32_t k = 0; k < h->n_keys; k++) {
+        h->tmp_kp[k] = &h->tmp_keys[k];
+        if (vec_init(&h->tmp_keys[k], h->key_types[k], KL_CHUNK_ROWS))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    }
+    return 0;
+}
+
+/* Order rows [0, n) by their partition (row_part[]) into sel[]; off[p]..off[p+1] are the
+   rows of partition p. Stable, so each partition sees its rows in input order. */
+static void hagg_scatter(hagg_op *h, uint32_t n, uint32_t off[HAGG_PARTS + 1]) {
+    uint32_t cnt[HAGG_PARTS] = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t p = (uint8_t)hagg_part_of(h->hashes[i]);
+        h->row_part[i] = p;
+        cnt[p]++;
+    }
+    uint32_t sum = 0;
+    for (uint32_t p = 0; p < HAGG_PARTS; p++) {
+        off[p] = sum;
+        sum += cnt[p];
+    }
+    off[HAGG_PARTS] = sum;
+    uint32_t pos[HAGG_PARTS];
+    memcpy(pos, off, sizeof pos);
+    for (uint32_t i = 0; i < n; i++) h->sel[pos[h->row_part[i]]++] = i;
+}
+
+/*
+ * Split the single partition into HAGG_PARTS by hash. State rows are moved bitwise; until
+ * everything succeeded the old partition keeps owning them (the new ones are freed without
+ * destroying on failure), so an out-of-memory error leaves the operator consistent.
+ */
+static int hagg_split(hagg_op *h, kl_error *err) {
+    if (h->n_parts != 1 || h->n_keys == 0) return 0;
+    TRY(hagg_tmp_keys(h, err));
+    hagg_part *np = kl_calloc(HAGG_PARTS, sizeof *np);
+    if (!np) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    int rc = 0;
+    for (uint32_t p = 0; p < HAGG_PARTS && !rc; p++)
+        if (!(np[p].ht = ht_create(h->key_types, h->n_keys))) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    hagg_part *old = &h->parts[0];
+    for (uint32_t first = 0; !rc && first < old->n_groups; first += KL_CHUNK_ROWS) {
+        uint32_t n = KL_MIN(old->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
+        ht_get_keys(old->ht, first, n, h->tmp_kp);
+        ht_get_hashes(old->ht, first, n, h->hashes);
+        uint32_t off[HAGG_PARTS + 1];
+        hagg_scatter(h, n, off);
+        for (uint32_t p = 0; !rc && p < HAGG_PARTS; p++) {
+            uint32_t cnt = off[p + 1] - off[p];
+            if (!cnt) continue;
+            hagg_part *d = &np[p];
+            if ((rc = ht_find_or_insert_hashed(d->ht, h->tmp_kp, h->hashes, h->sel + off[p], cnt, h->gids, err))) break;
+            if ((rc = hagg_add_groups(h, d, ht_group_count(d->ht), false, err))) break;
+            for (uint32_t j = off[p]; j < off[p + 1]; j++) {
+                uint32_t i = h->sel[j];
+                memcpy(hagg_state(h, d, h->gids[i]), hagg_state(h, old, first + i), h->row_size);
+            }
+        }
+    }
+    if (rc) {
+        for (uint32_t p = 0; p < HAGG_PARTS; p++) hagg_part_free(h, &np[p], false);
+        kl_free(np);
+        return rc;
+    }
+    hagg_part_free(h, old, false);
+    kl_free(h->parts);
+    h->parts = np;
+    h->n_parts = HAGG_PARTS;
+    return 0;
+}
+
+/* Aggregate one input chunk into this operator's partitions. */
+static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
+    if (h->n_keys == 0) {
+        TRY(hagg_add_groups(h, &h->parts[0], 1, true, err));
+        char *row = hagg_state(h, &h->parts[0], 0);
+        for (uint32_t i = 0; i < n; i++) h->rows[i] = row;
+    } else {
+        for (uint32_t k = 0; k < h->n_keys; k++) TRY(expr_eval(h->keys[k], in, n, &h->key_vecs[k], err));
+        if (h->n_parts == 1) {
+            hagg_part *p = &h->parts[0];
+            TRY(ht_find_or_insert(p->ht, h->key_vecs, n, h->gids, err));
+            TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+            for (uint32_t i = 0; i < n; i++) h->rows[i] = hagg_state(h, p, h->gids[i]);
+        } else {
+            ht_hash(h->parts[0].ht, h->key_vecs, n, h->hashes);
+            uint32_t off[HAGG_PARTS + 1];
+            hagg_scatter(h, n, off);
+            for (uint32_t q = 0; q < HAGG_PARTS; q++)
+                ht_prefetch(h->parts[q].ht, h->hashes, h->sel + off[q], off[q + 1] - off[q]);
+            for (uint32_t q = 0; q < HAGG_PARTS; q++) {
+                uint32_t cnt = off[q + 1] - off[q];
+                if (!cnt) continue;
+                hagg_part *p = &h->parts[q];
+                TRY(ht_find_or_insert_hashed(p->ht, h->key_vecs, h->hashes, h->sel + off[q], cnt, h->gids, err));
+                TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+                for (uint32_t j = off[q]; j < off[q + 1]; j++) {
+                    uint32_t i = h->sel[j];
+                    h->rows[i] = hagg_state(h, p, h->gids[i]);
+                }
+            }
+        }
+    }
+    for (uint32_t a = 0; a < h->n_aggs; a++) {
+        kl_agg_call *ac = &h->aggs[a];
+        for (int i = 0; i < ac->n_args; i++) TRY(expr_eval(ac->args[i], in, n, &h->arg_vecs[i], err));
+        size_t off = h->offsets[a];
+        for (uint32_t i = 0; i < n; i++) h->ptrs[i] = h->rows[i] + off;
+        TRY(ac->def->update(&ac->ctx, h->ptrs, h->arg_vecs, ac->n_args, n, err));
+    }
+    if (h->n_parts == 1 && h->parts[0].n_groups > HAGG_PARTITION_AT) TRY(hagg_split(h, err));
+    return 0;
+}
+
+static int hagg_build_local(hagg_op *h, kl_error *err) {
+    for (;;) {
+        kl_chunk *in;
+        TRY(op_next(h->base.child, &in, err));
+        uint32_t n = in->n_rows;
+        if (n == 0) break;
+        TRY(hagg_consume(h, in, n, err));
+    }
+    if (h->n_keys == 0) TRY(hagg_add_groups(h, &h->parts[0], 1, true, err));
     return 0;
 }
 
@@ -98,41 +276,125 @@ static void *hagg_thread(void *arg) {
     return NULL;
 }
 
-/* Fold partial p (same keys and aggregates) into h: look its groups up in h's table and
-   combine the states; p's states are destroyed when p is freed. */
-static int hagg_merge(hagg_op *h, hagg_op *p, kl_error *err) {
-    kl_vec *keys = NULL;
-    kl_vec **kp = NULL;
-    int rc = 0;
-    if (h->n_keys) {
-        keys = kl_calloc(h->n_keys, sizeof(kl_vec));
-        kp = kl_calloc(h->n_keys, sizeof(kl_vec *));
-        if (!keys || !kp) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory merging aggregates");
-        for (uint32_t k = 0; !rc && k < h->n_keys; k++) {
-            kp[k] = &keys[k];
-            if (vec_init(&keys[k], h->keys[k]->type, KL_CHUNK_ROWS)) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
+/*
+ * Fold partition s into partition d (same keys and aggregates); `w` supplies the scratch and
+ * the aggregate contexts (it is the calling worker's own operator). s keeps owning the
+ * states it still has; moved ones were re-initialised, so destroying s afterwards is right.
+ */
+static int hagg_merge_part(hagg_op *w, hagg_part *d, hagg_part *s, kl_error *err) {
+    if (s->n_groups == 0) return 0;
+    if (w->n_keys == 0) {
+        TRY(hagg_add_groups(w, d, 1, true, err));
+        char *dst = hagg_state(w, d, 0), *src = hagg_state(w, s, 0);
+        for (uint32_t a = 0; a < w->n_aggs; a++)
+            TRY(w->aggs[a].def->combine(&w->aggs[a].ctx, dst + w->offsets[a], src + w->offsets[a], err));
+        return 0;
+    }
+    TRY(hagg_tmp_keys(w, err));
+    uint64_t want = (uint64_t)ht_group_count(d->ht) + s->n_groups;
+    TRY(ht_reserve(d->ht, (uint32_t)KL_MIN(want, (uint64_t)UINT32_MAX - 1), err));
+    for (uint32_t first = 0; first < s->n_groups; first += KL_CHUNK_ROWS) {
+        uint32_t n = KL_MIN(s->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
+        ht_get_keys(s->ht, first, n, w->tmp_kp);
+        ht_get_hashes(s->ht, first, n, w->hashes);
+        uint32_t old = d->n_groups;
+        ht_prefetch(d->ht, w->hashes, NULL, n);
+        TRY(ht_find_or_insert_hashed(d->ht, w->tmp_kp, w->hashes, NULL, n, w->gids, err));
+        TRY(hagg_add_groups(w, d, ht_group_count(d->ht), false, err));
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t g = w->gids[i];
+            char *src = hagg_state(w, s, first + i), *dst = hagg_state(w, d, g);
+            if (g >= old) {
+                memcpy(dst, src, w->row_size);
+                for (uint32_t a = 0; a < w->n_aggs; a++) w->aggs[a].def->init(&w->aggs[a].ctx, src + w->offsets[a]);
+            } else {
+                for (uint32_t a = 0; a < w->n_aggs; a++)
+                    TRY(w->aggs[a].def->combine(&w->aggs[a].ctx, dst + w->offsets[a], src + w->offsets[a], err));
+            }
         }
     }
-    for (uint32_t first = 0; !rc && first < p->n_groups; first += KL_CHUNK_ROWS) {
-        uint32_t n = KL_MIN(p->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
-        if (h->n_keys) {
-            ht_get_keys(p->ht, first, n, kp);
-            if ((rc = ht_find_or_insert(h->ht, kp, n, h->gids, err))) break;
-            if ((rc = hagg_add_groups(h, ht_group_count(h->ht), err))) break;
-        } else {
-            if ((rc = hagg_add_groups(h, 1, err))) break;
-            memset(h->gids, 0, n * sizeof(uint32_t));
-        }
-        for (uint32_t a = 0; !rc && a < h->n_aggs; a++) {
-            kl_agg_call *ac = &h->aggs[a];
-            size_t off = h->offsets[a];
-            for (uint32_t i = 0; !rc && i < n; i++)
-                rc = ac->def->combine(&ac->ctx, hagg_state(h, h->gids[i]) + off, hagg_state(p, first + i) + off, err);
+    return 0;
+}
+
+/* Shared state of the partition-wise merge. */
+typedef struct hagg_merge {
+    hagg_op **locals; /* locals[0] is the operator itself: it receives the result */
+    int n_locals;
+    uint32_t n_tasks;
+    uint32_t next;    /* atomic: next partition to merge */
+    int failed;       /* atomic: stop taking tasks */
+} hagg_merge;
+
+typedef struct hagg_worker {
+    hagg_merge *m;
+    hagg_op *self; /* scratch and aggregate contexts of this worker */
+    int rc;
+    kl_error err;
+} hagg_worker;
+
+static int hagg_merge_task(hagg_merge *m, hagg_op *w, uint32_t p, kl_error *err) {
+    hagg_op *h = m->locals[0];
+    /* adopt the largest copy of partition p */
+    int best = 0;
+    for (int t = 1; t < m->n_locals; t++)
+        if (m->locals[t]->parts[p].n_groups > m->locals[best]->parts[p].n_groups) best = t;
+    if (best) {
+        hagg_part tmp = h->parts[p];
+        h->parts[p] = m->locals[best]->parts[p];
+        m->locals[best]->parts[p] = tmp;
+    }
+    for (int t = 1; t < m->n_locals; t++) {
+        hagg_part *s = &m->locals[t]->parts[p];
+        TRY(hagg_merge_part(w, &h->parts[p], s, err));
+        hagg_part_free(w, s, true);
+    }
+    return 0;
+}
+
+static void *hagg_merge_worker(void *arg) {
+    hagg_worker *wk = arg;
+    hagg_merge *m = wk->m;
+    kiln_error_clear(&wk->err);
+    wk->rc = 0;
+    for (;;) {
+        if (__atomic_load_n(&m->failed, __ATOMIC_ACQUIRE)) break;
+        uint32_t p = __atomic_fetch_add(&m->next, 1, __ATOMIC_ACQ_REL);
+        if (p >= m->n_tasks) break;
+        if ((wk->rc = hagg_merge_task(m, wk->self, p, &wk->err)) != 0) {
+            __atomic_store_n(&m->failed, 1, __ATOMIC_RELEASE);
+            break;
         }
     }
-    for (uint32_t k = 0; keys && k < h->n_keys; k++) vec_free(&keys[k]);
-    kl_free(keys);
-    kl_free(kp);
+    return NULL;
+}
+
+/* Merge locals[1..n) into locals[0] partition by partition on up to n_threads threads. */
+static int hagg_merge_all(hagg_op **locals, int n_locals, int n_threads, kl_error *err) {
+    hagg_op *h = locals[0];
+    bool split = false;
+    for (int t = 0; t < n_locals; t++) split |= locals[t]->n_parts > 1;
+    if (split)
+        for (int t = 0; t < n_locals; t++) TRY(hagg_split(locals[t], err));
+    hagg_merge m = {locals, n_locals, h->n_parts, 0, 0};
+    if (n_threads > n_locals) n_threads = n_locals;
+    if ((uint32_t)n_threads > m.n_tasks) n_threads = (int)m.n_tasks;
+    hagg_worker wk[HAGG_MAX_THREADS];
+    pthread_t tids[HAGG_MAX_THREADS];
+    bool started[HAGG_MAX_THREADS] = {false};
+    for (int i = 0; i < n_threads; i++) wk[i] = (hagg_worker){&m, locals[i], 0, {0}};
+    for (int i = 1; i < n_threads; i++)
+        started[i] = pthread_create(&tids[i], NULL, hagg_merge_worker, &wk[i]) == 0;
+    hagg_merge_worker(&wk[0]); /* workers that did not start leave their tasks to this one */
+    int rc = wk[0].rc;
+    if (rc && err) *err = wk[0].err;
+    for (int i = 1; i < n_threads; i++) {
+        if (!started[i]) continue;
+        pthread_join(tids[i], NULL);
+        if (wk[i].rc && !rc) {
+            rc = wk[i].rc;
+            if (err) *err = wk[i].err;
+        }
+    }
     return rc;
 }
 
@@ -159,53 +421,65 @@ static hagg_op *hagg_partial(hagg_op *h) {
 }
 
 /*
- * Parallel build: threads-1 partial aggregates over clones of the child pipeline (they share
- * the source's morsels) run on worker threads while this operator consumes its own child;
- * then the partials are merged into this operator's table with combine().
+ * Build: threads-1 partial aggregates over clones of the child pipeline run on worker threads
+ * while this operator consumes its own child; then the partition-wise parallel merge.
  */
 static int hagg_build(hagg_op *h, kl_error *err) {
     int n_par = h->threads > 1 ? h->threads - 1 : 0;
-    hagg_op *parts[63];
-    pthread_t tids[63];
-    bool started[63] = {false};
-    if (n_par > 63) n_par = 63;
+    hagg_op *locals[HAGG_MAX_THREADS];
+    pthread_t tids[HAGG_MAX_THREADS];
+    bool started[HAGG_MAX_THREADS] = {false};
+    if (n_par > HAGG_MAX_THREADS - 1) n_par = HAGG_MAX_THREADS - 1;
+    locals[0] = h;
     int n = 0;
     for (; n < n_par; n++)
-        if (!(parts[n] = hagg_partial(h))) break;
-    if (n == 0) return hagg_build_local(h, err);
-    for (int i = 0; i < n; i++) started[i] = pthread_create(&tids[i], NULL, hagg_thread, parts[i]) == 0;
-    /* a partial whose thread could not start is built here, after our own input */
-    int rc = hagg_build_local(h, err);
-    for (int i = 0; i < n; i++) {
-        if (started[i]) pthread_join(tids[i], NULL);
-        else hagg_thread(parts[i]);
-    }
-    for (int i = 0; i < n && !rc; i++)
-        if (parts[i]->thread_rc) {
-            rc = parts[i]->thread_rc;
-            if (err && err->code == KILN_OK) *err = parts[i]->thread_err;
+        if (!(locals[n + 1] = hagg_partial(h))) break;
+    int rc;
+    if (n == 0) {
+        rc = hagg_build_local(h, err);
+    } else {
+        for (int i = 1; i <= n; i++) started[i] = pthread_create(&tids[i], NULL, hagg_thread, locals[i]) == 0;
+        /* a partial whose thread could not start is built here, after our own input */
+        rc = hagg_build_local(h, err);
+        for (int i = 1; i <= n; i++) {
+            if (started[i]) pthread_join(tids[i], NULL);
+            else hagg_thread(locals[i]);
         }
-    for (int i = 0; i < n && !rc; i++) rc = hagg_merge(h, parts[i], err);
-    for (int i = 0; i < n; i++) op_free(&parts[i]->base);
+        for (int i = 1; i <= n && !rc; i++)
+            if (locals[i]->thread_rc) {
+                rc = locals[i]->thread_rc;
+                if (err && err->code == KILN_OK) *err = locals[i]->thread_err;
+            }
+        if (!rc) rc = hagg_merge_all(locals, n + 1, h->threads, err);
+        for (int i = 1; i <= n; i++) op_free(&locals[i]->base);
+    }
+    h->built = true;
     return rc;
 }
-
 
 static int hagg_next(kl_op *op, kl_chunk **out, kl_error *err) {
     hagg_op *h = (hagg_op *)op;
     if (!h->built) TRY(hagg_build(h, err));
     chunk_reset(&op->out);
-    uint32_t n = KL_MIN(h->n_groups - h->emitted, (uint32_t)KL_CHUNK_ROWS);
-    if (n > 0) {
+    /* a fully emitted partition is freed now: the previous chunk referenced its keys */
+    while (h->out_part < h->n_parts && h->emitted >= h->parts[h->out_part].n_groups) {
+        hagg_part_free(h, &h->parts[h->out_part], true);
+        h->out_part++;
+        h->emitted = 0;
+    }
+    uint32_t n = 0;
+    if (h->out_part < h->n_parts) {
+        hagg_part *p = &h->parts[h->out_part];
+        n = KL_MIN(p->n_groups - h->emitted, (uint32_t)KL_CHUNK_ROWS);
         if (h->n_keys) {
             for (uint32_t k = 0; k < h->n_keys; k++) h->key_vecs[k] = &op->out.cols[k];
-            ht_get_keys(h->ht, h->emitted, n, h->key_vecs);
+            ht_get_keys(p->ht, h->emitted, n, h->key_vecs);
         }
         for (uint32_t a = 0; a < h->n_aggs; a++) {
             kl_agg_call *ac = &h->aggs[a];
             kl_vec *dst = &op->out.cols[h->n_keys + a];
             for (uint32_t i = 0; i < n; i++)
-                TRY(ac->def->finalize(&ac->ctx, hagg_state(h, h->emitted + i) + h->offsets[a], dst, i, err));
+                TRY(ac->def->finalize(&ac->ctx, hagg_state(h, p, h->emitted + i) + h->offsets[a], dst, i, err));
         }
         h->emitted += n;
     }
@@ -225,21 +499,19 @@ void agg_call_clear(kl_agg_call *a) {
 
 static void hagg_free(kl_op *op) {
     hagg_op *h = (hagg_op *)op;
-    for (uint32_t a = 0; a < h->n_aggs; a++) {
-        kl_agg_call *ac = &h->aggs[a];
-        if (ac->def && ac->def->destroy)
-            for (uint32_t g = 0; g < h->n_groups; g++) ac->def->destroy(&ac->ctx, hagg_state(h, g) + h->offsets[a]);
-        agg_call_clear(ac);
-    }
+    for (uint32_t p = 0; h->parts && p < h->n_parts; p++) hagg_part_free(h, &h->parts[p], true);
+    kl_free(h->parts);
+    for (uint32_t a = 0; a < h->n_aggs; a++) agg_call_clear(&h->aggs[a]);
     kl_free(h->aggs);
     for (uint32_t k = 0; k < h->n_keys; k++) expr_free(h->keys[k]);
     kl_free(h->keys);
-    for (size_t b = 0; b < h->n_blocks; b++) kl_free(h->blocks[b]);
-    kl_free(h->blocks);
+    kl_free(h->key_types);
     kl_free(h->offsets);
     kl_free(h->key_vecs);
     kl_free(h->arg_vecs);
-    ht_free(h->ht);
+    for (uint32_t k = 0; h->tmp_keys && k < h->n_keys; k++) vec_free(&h->tmp_keys[k]);
+    kl_free(h->tmp_keys);
+    kl_free(h->tmp_kp);
     /* Output key vectors reference the hash table's strings; nothing else to free. */
     op_base_free(op);
     kl_free(op);
@@ -256,7 +528,6 @@ kl_op *op_hash_agg(kl_op *child, kl_expr **keys, uint32_t n_keys, kl_agg_call *a
     hagg_op *h = kl_calloc(1, sizeof *h);
     uint32_t n_cols = n_keys + n_aggs;
     kl_type *types = kl_malloc((n_cols ? n_cols : 1) * sizeof(kl_type));
-    kl_type *key_types = kl_malloc((n_keys ? n_keys : 1) * sizeof(kl_type));
     int max_args = 1;
     for (uint32_t a = 0; a < n_aggs; a++) max_args = KL_MAX(max_args, aggs[a].n_args);
     if (h) {
@@ -266,28 +537,31 @@ kl_op *op_hash_agg(kl_op *child, kl_expr **keys, uint32_t n_keys, kl_agg_call *a
         h->n_aggs = n_aggs;
         h->base.child = child;
         h->base.vt = &hagg_vt;
+        h->key_types = kl_malloc((n_keys ? n_keys : 1) * sizeof(kl_type));
     }
-    if (!h || !types || !key_types) goto fail;
-    for (uint32_t k = 0; k < n_keys; k++) types[k] = key_types[k] = keys[k]->type;
+    if (!h || !types || !h->key_types) goto fail;
+    for (uint32_t k = 0; k < n_keys; k++) types[k] = h->key_types[k] = keys[k]->type;
     for (uint32_t a = 0; a < n_aggs; a++) types[n_keys + a] = aggs[a].ret_type;
     h->offsets = kl_malloc((n_aggs ? n_aggs : 1) * sizeof(size_t));
     h->key_vecs = kl_calloc(n_keys ? n_keys : 1, sizeof(kl_vec *));
     h->arg_vecs = kl_calloc((size_t)max_args, sizeof(kl_vec *));
-    if (!h->offsets || !h->key_vecs || !h->arg_vecs) goto fail;
+    h->parts = kl_calloc(1, sizeof *h->parts);
+    if (!h->offsets || !h->key_vecs || !h->arg_vecs || !h->parts) goto fail;
+    h->n_parts = 1;
+    /* states hold at most 8-byte aligned members (sum keeps its 128-bit total as two
+       halves), so rows are packed at 8 bytes */
     h->row_size = 0;
     for (uint32_t a = 0; a < n_aggs; a++) {
         h->offsets[a] = h->row_size;
-        h->row_size += (aggs[a].state_size + 15) & ~(size_t)15;
+        h->row_size += (aggs[a].state_size + 7) & ~(size_t)7;
     }
-    if (h->row_size == 0) h->row_size = 16;
-    if (n_keys && !(h->ht = ht_create(key_types, n_keys))) goto fail;
+    if (h->row_size == 0) h->row_size = 8;
+    if (n_keys && !(h->parts[0].ht = ht_create(h->key_types, n_keys))) goto fail;
     if (op_base_init(&h->base, &hagg_vt, child, types, n_cols, true)) goto fail;
     kl_free(types);
-    kl_free(key_types);
     return &h->base;
 fail:
     kl_free(types);
-    kl_free(key_types);
     if (h) {
         hagg_free(&h->base);
     } else {
@@ -299,4 +573,3 @@ fail:
     }
     return NULL;
 }
-

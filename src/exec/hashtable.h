@@ -11,11 +11,17 @@
  * other for grouping (SQL GROUP BY semantics); doubles compare by value with -0.0 == 0.0 and
  * all NaNs equal.
  *
- * API in call order: ht_create -> ht_find_or_insert (repeatedly) / ht_find (lookup only)
- *   -> ht_group_count -> ht_get_keys (materialise keys of groups [first, first+n) into
- *   vectors) -> ht_free.
+ * API in call order: ht_create -> ht_reserve (optional pre-sizing) -> ht_find_or_insert
+ *   (repeatedly) / ht_find (lookup only) -> ht_group_count -> ht_get_keys (materialise keys
+ *   of groups [first, first+n) into vectors) -> ht_free. A caller that partitions rows over
+ *   several tables of the same key types hashes a batch once with ht_hash() and inserts each
+ *   partition's rows with ht_find_or_insert_hashed(); ht_get_hashes() returns the stored hash
+ *   of each group, so groups move between tables without being hashed again.
  *
- * Bounds: load factor <= 0.5 (grows by doubling, rehash from stored hashes, no re-hashing of
+ * VARCHAR keys of at most 7 bytes are stored inline in an 8-byte word; longer ones in the
+ * table's arena.
+ *
+ * Bounds: load factor <= 0.5 (<= 0.75 for tables past 64K slots; grows by doubling, rehash from stored hashes, no re-hashing of
  * keys); group ids are uint32_t (more than 4e9 groups is an error).
  */
 #ifndef KL_HASHTABLE_H
@@ -37,6 +43,25 @@ void ht_free(kl_ht *ht);
 int ht_find_or_insert(kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint32_t *group_ids,
                       kl_error *err);
 
+/** Hash n_rows key tuples exactly as the table does (zeros when there are no key columns). */
+void ht_hash(const kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint64_t *hashes);
+
+/**
+ * ht_find_or_insert for the rows sel[0..n) (0..n when sel is NULL) whose hashes
+ * (hashes[row], from ht_hash of a table with the same key types) are already known; sets
+ * group_ids[row] for those rows only.
+ */
+int ht_find_or_insert_hashed(kl_ht *ht, kl_vec **keys, const uint64_t *hashes,
+                             const uint32_t *sel, uint32_t n, uint32_t *group_ids,
+                             kl_error *err);
+
+/** Prefetch the home slots of rows sel[0..n) (0..n when sel is NULL) before probing them
+    with ht_find_or_insert_hashed (which does not prefetch by itself). */
+void ht_prefetch(const kl_ht *ht, const uint64_t *hashes, const uint32_t *sel, uint32_t n);
+
+/** Make room for n_groups groups without further growth. Returns 0 or KILN_ERR_MEMORY. */
+int ht_reserve(kl_ht *ht, uint32_t n_groups, kl_error *err);
+
 /** Lookup only: group_ids[i] = id or UINT32_MAX if absent. */
 void ht_find(kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint32_t *group_ids);
 
@@ -44,10 +69,13 @@ uint32_t ht_group_count(const kl_ht *ht);
 
 /**
  * Write the keys of groups [first, first + n) into out[k][0..n) (out vectors of the key
- * types with cap >= n). Strings are referenced (they point into the table's arena and are
- * valid while the table lives).
+ * types with cap >= n). Strings are referenced (they point into the table's key storage and
+ * are valid until the next insert into the table or its free).
  */
 void ht_get_keys(const kl_ht *ht, uint32_t first, uint32_t n, kl_vec **out);
+
+/** The stored hashes of groups [first, first + n) into out[0..n). */
+void ht_get_hashes(const kl_ht *ht, uint32_t first, uint32_t n, uint64_t *out);
 
 /** Bytes held by the table (slots, key storage, strings). */
 size_t ht_memory(const kl_ht *ht);

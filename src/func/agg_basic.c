@@ -7,9 +7,10 @@
  *
  * States and bounds:
  *  - count: int64 counter. sum/avg over BIGINT: a 128-bit two's-complement accumulator kept
- *    as (lo: uint64, hi: int64) so no alignment beyond 8 is needed; sum fails at finalize with
- *    "Overflow in SUM of BIGINT" when the total does not fit int64 (intermediate overflow is
- *    impossible: 2^64 rows of 2^63 each). Over DOUBLE: plain summation.
+ *    as (lo: uint64, hi: int64) so no alignment beyond 8 is needed, plus the count; sum fails
+ *    at finalize with "Overflow in SUM of BIGINT" when the total does not fit int64
+ *    (intermediate overflow is impossible: 2^64 rows of 2^63 each). Over DOUBLE: plain
+ *    summation in a {sum, count} state (the layout follows ctx->arg_types[0], set by bind).
  *  - min/max/first/any_value: one value slot {has, is_null, type, value}; VARCHAR values are
  *    copied into a kl_malloc'ed buffer the slot owns (input chunks die), freed by destroy().
  *  - count_distinct: a pointer to an open-addressing hash set (created on first value) of
@@ -102,65 +103,92 @@ static int cnt_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t
 
 /* ---- sum / avg ------------------------------------------------------------------------------ */
 
-typedef struct sum_state {
+/* Two layouts, chosen by the bound argument type (bind records it in ctx->arg_types[0]):
+   DOUBLE input keeps {sum, count} (16 bytes), BIGINT input a 128-bit total and the count
+   (24 bytes). Small states matter: a GROUP BY with millions of groups keeps one per group. */
+typedef struct sumd_state {
+    double sum;
+    int64_t count;
+} sumd_state;
+
+typedef struct sumi_state {
     uint64_t lo;  /* 128-bit integer sum: hi * 2^64 + lo */
     int64_t hi;
-    double dsum;  /* sum of DOUBLE inputs */
     int64_t count;
-} sum_state;
+} sumi_state;
 
-static inline void sum_add_i64(sum_state *s, int64_t v) {
+static inline bool sum_is_dbl(const kl_fn_ctx *ctx) { return ctx->arg_types[0] == KILN_TYPE_DOUBLE; }
+static inline size_t sum_size(const kl_fn_ctx *ctx) {
+    return sum_is_dbl(ctx) ? sizeof(sumd_state) : sizeof(sumi_state);
+}
+
+static inline void sum_add_i64(sumi_state *s, int64_t v) {
     uint64_t old = s->lo;
     s->lo += (uint64_t)v;
     s->hi += (int64_t)(s->lo < old) - (v < 0);
 }
 
-static __int128 sum_value(const sum_state *s) {
+static __int128 sum_value(const sumi_state *s) {
     return (__int128)(((unsigned __int128)(uint64_t)s->hi << 64) | s->lo);
 }
 
-static int sum_bind_common(const char *name, kl_type *arg_types, int n_args, kl_type *ret,
-                           size_t *state_size, bool avg, kl_error *err) {
+static int sum_bind_common(kl_fn_ctx *ctx, const char *name, kl_type *arg_types, int n_args,
+                           kl_type *ret, size_t *state_size, bool avg, kl_error *err) {
     kl_type t = arg_types[0];
     if (t == KILN_TYPE_NULL || t == KILN_TYPE_BOOLEAN) t = KILN_TYPE_BIGINT;
     if (!fn_is_numeric(t)) return agg_bind_fail(err, name, arg_types, n_args);
     arg_types[0] = t;
+    ctx->arg_types[0] = t; /* the state layout depends on it (the binder sets the same) */
     *ret = avg ? KILN_TYPE_DOUBLE : t;
-    *state_size = sizeof(sum_state);
+    *state_size = sum_size(ctx);
     return 0;
 }
 static int sum_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
                     size_t *state_size, kl_error *err) {
-    KL_UNUSED(ctx);
-    return sum_bind_common("sum", arg_types, n_args, ret, state_size, false, err);
+    return sum_bind_common(ctx, "sum", arg_types, n_args, ret, state_size, false, err);
 }
 static int avg_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret,
                     size_t *state_size, kl_error *err) {
-    KL_UNUSED(ctx);
-    return sum_bind_common("avg", arg_types, n_args, ret, state_size, true, err);
+    return sum_bind_common(ctx, "avg", arg_types, n_args, ret, state_size, true, err);
 }
 static void sum_init(kl_fn_ctx *ctx, void *state) {
-    KL_UNUSED(ctx);
-    memset(state, 0, sizeof(sum_state));
+    memset(state, 0, sum_size(ctx));
 }
 static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
-    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    KL_UNUSED(n_args), KL_UNUSED(err);
     const kl_vec *v = args[0];
     const uint8_t *nulls = v->nulls;
-    if (v->type == KILN_TYPE_DOUBLE) {
+    if (v->type == KILN_TYPE_NULL) return 0;
+    if (sum_is_dbl(ctx)) {
         const double *x = VEC_F64(v);
+        if (!v->has_nulls) {
+            for (uint32_t i = 0; i < n; i++) {
+                sumd_state *s = states[i];
+                s->sum += x[i];
+                s->count++;
+            }
+            return 0;
+        }
         for (uint32_t i = 0; i < n; i++) {
-            if (v->has_nulls && nulls[i]) continue;
-            sum_state *s = states[i];
-            s->dsum += x[i];
+            if (nulls[i]) continue;
+            sumd_state *s = states[i];
+            s->sum += x[i];
             s->count++;
         }
-    } else if (v->type == KILN_TYPE_BIGINT) {
+    } else {
         const int64_t *x = VEC_I64(v);
+        if (!v->has_nulls) {
+            for (uint32_t i = 0; i < n; i++) {
+                sumi_state *s = states[i];
+                sum_add_i64(s, x[i]);
+                s->count++;
+            }
+            return 0;
+        }
         for (uint32_t i = 0; i < n; i++) {
-            if (v->has_nulls && nulls[i]) continue;
-            sum_state *s = states[i];
+            if (nulls[i]) continue;
+            sumi_state *s = states[i];
             sum_add_i64(s, x[i]);
             s->count++;
         }
@@ -168,28 +196,39 @@ static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, 
     return 0;
 }
 static int sum_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
-    KL_UNUSED(ctx), KL_UNUSED(err);
-    sum_state *d = dst;
-    const sum_state *s = src;
+    KL_UNUSED(err);
+    if (sum_is_dbl(ctx)) {
+        sumd_state *d = dst;
+        const sumd_state *s = src;
+        d->sum += s->sum;
+        d->count += s->count;
+        return 0;
+    }
+    sumi_state *d = dst;
+    const sumi_state *s = src;
     uint64_t old = d->lo;
     d->lo += s->lo;
     d->hi += s->hi + (int64_t)(d->lo < old);
-    d->dsum += s->dsum;
     d->count += s->count;
     return 0;
 }
 static int sum_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, kl_error *err) {
-    KL_UNUSED(ctx);
-    const sum_state *s = state;
+    if (sum_is_dbl(ctx)) {
+        const sumd_state *s = state;
+        if (s->count == 0) {
+            vec_set_null(out, row);
+            return 0;
+        }
+        out->nulls[row] = 0;
+        VEC_F64(out)[row] = s->sum;
+        return 0;
+    }
+    const sumi_state *s = state;
     if (s->count == 0) {
         vec_set_null(out, row);
         return 0;
     }
     out->nulls[row] = 0;
-    if (out->type == KILN_TYPE_DOUBLE) {
-        VEC_F64(out)[row] = s->dsum;
-        return 0;
-    }
     __int128 v = sum_value(s);
     if (v > INT64_MAX || v < INT64_MIN)
         return kl_err(err, KILN_ERR_OVERFLOW, "Overflow in SUM of BIGINT");
@@ -198,25 +237,31 @@ static int sum_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, 
 }
 static int avg_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, kl_error *err) {
     KL_UNUSED(err);
-    const sum_state *s = state;
-    if (s->count == 0) {
+    double total;
+    int64_t count;
+    if (sum_is_dbl(ctx)) {
+        const sumd_state *s = state;
+        total = s->sum;
+        count = s->count;
+    } else {
+        const sumi_state *s = state;
+        total = (double)sum_value(s);
+        count = s->count;
+    }
+    if (count == 0) {
         vec_set_null(out, row);
         return 0;
     }
     out->nulls[row] = 0;
-    KL_UNUSED(ctx);
-    /* one of the two sums is always zero: BIGINT input fills the integer one only */
-    VEC_F64(out)[row] = ((double)sum_value(s) + s->dsum) / (double)s->count;
+    VEC_F64(out)[row] = total / (double)count;
     return 0;
 }
 static int sum_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
-    KL_UNUSED(ctx);
-    return agg_ser_raw(state, sizeof(sum_state), out);
+    return agg_ser_raw(state, sum_size(ctx), out);
 }
 static int sum_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
                            size_t *consumed, kl_error *err) {
-    KL_UNUSED(ctx);
-    return agg_deser_raw(state, sizeof(sum_state), data, len, consumed, err);
+    return agg_deser_raw(state, sum_size(ctx), data, len, consumed, err);
 }
 
 /* ---- value slots: min / max / first / any_value ----------------------------------------- */

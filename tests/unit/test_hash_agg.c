@@ -1,0 +1,192 @@
+/*
+ * test_hash_agg.c — the hash aggregate operator (src/exec/hash_agg.c) through the public
+ * API: GROUP BYs large enough to split thread-local tables into radix partitions (more than
+ * 32768 groups) give the same contents at 1, 2 and 4 threads (integer, short and long string,
+ * multi-column and NULL keys; sum/avg/min/max/count/median/stddev/count DISTINCT states that
+ * are moved and combined by the partition-wise merge), exact totals, a global aggregate, and
+ * out-of-memory behaviour: allocation faults injected at many points of a parallel build,
+ * split and merge fail cleanly with KILN_ERR_MEMORY (or succeed with the right answer) and
+ * never leak.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "kiln.h"
+#include "util/kl.h"
+
+static kiln_result *run_ok(kiln_db *db, const char *sql) {
+    kiln_result *res = NULL;
+    kiln_error err;
+    int rc = kiln_exec(db, sql, &res, &err);
+    if (rc) fail_msg("kiln_exec failed (%d): %s\nSQL: %s", rc, err.message, sql);
+    assert_non_null(res);
+    return res;
+}
+
+static void exec_ok(kiln_db *db, const char *sql) { kiln_result_free(run_ok(db, sql)); }
+
+static int64_t scalar_i64(kiln_db *db, const char *sql) {
+    kiln_result *r = run_ok(db, sql);
+    assert_int_equal(kiln_result_row_count(r), 1);
+    int64_t v = kiln_result_get_int64(r, 0, 0);
+    kiln_result_free(r);
+    return v;
+}
+
+static kiln_db *open_db(void) {
+    kiln_db *db = NULL;
+    kiln_error err;
+    assert_int_equal(kiln_open(&db, &err), 0);
+    return db;
+}
+
+static void set_threads(kiln_db *db, int n) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET threads = %d", n);
+    exec_ok(db, sql);
+}
+
+/* 300,000 rows; keys with ~100K, ~70K and ~50K distinct values, some NULL. */
+static void make_table(kiln_db *db) {
+    exec_ok(db,
+            "CREATE TABLE t AS SELECT i, i % 100003 AS k, "
+            "'long-key-string-' || (i % 70001) AS s, (i % 50000)::VARCHAR AS sh, "
+            "CASE WHEN i % 7 = 0 THEN NULL ELSE i % 3 END AS nk, "
+            "CASE WHEN i % 11 = 0 THEN NULL ELSE i END AS v, i * 0.5 AS d "
+            "FROM range(300000) r(i)");
+}
+
+/* Materialise q as table `name` at `threads` threads. */
+static void build(kiln_db *db, int threads, const char *name, const char *q) {
+    set_threads(db, threads);
+    char sql[1024];
+    snprintf(sql, sizeof sql, "CREATE OR REPLACE TABLE %s AS %s", name, q);
+    exec_ok(db, sql);
+}
+
+/* r1 and rn hold the same rows (as sets; keys are unique so that is a full comparison). */
+static void assert_same(kiln_db *db, const char *a, const char *b) {
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM %s) - (SELECT count(*) FROM %s)", a, b);
+    assert_int_equal(scalar_i64(db, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT * FROM %s EXCEPT SELECT * FROM %s)", a, b);
+    assert_int_equal(scalar_i64(db, sql), 0);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT * FROM %s EXCEPT SELECT * FROM %s)", b, a);
+    assert_int_equal(scalar_i64(db, sql), 0);
+}
+
+static void check_query(kiln_db *db, const char *q) {
+    build(db, 1, "r1", q);
+    build(db, 2, "r2", q);
+    build(db, 4, "r4", q);
+    assert_same(db, "r1", "r2");
+    assert_same(db, "r1", "r4");
+}
+
+static void test_int_key_many_groups(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    make_table(db);
+    const char *q = "SELECT k, count(*) AS c, count(v) AS cv, sum(v) AS sv, min(v) AS mn, max(v) AS mx, "
+                    "avg(d) AS ad, sum(d) AS sd, median(i) AS md FROM t GROUP BY k";
+    check_query(db, q);
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 100003);
+    assert_int_equal(scalar_i64(db, "SELECT sum(c) FROM r4"), 300000);
+    /* sum of i over rows with i % 11 <> 0 */
+    int64_t want = 0;
+    for (int64_t i = 0; i < 300000; i++)
+        if (i % 11) want += i;
+    assert_int_equal(scalar_i64(db, "SELECT sum(sv) FROM r4"), want);
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4 WHERE md <> (mn + mx) / 2 AND cv = c"), 0);
+    kiln_close(db);
+}
+
+static void test_string_and_multi_keys(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    make_table(db);
+    check_query(db, "SELECT s, count(*) AS c, sum(i) AS si, max(sh) AS ms, min(s) AS mn FROM t GROUP BY s");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 70001);
+    check_query(db, "SELECT sh, nk, count(*) AS c, stddev(d) AS sd, count(DISTINCT k % 10) AS cd "
+                    "FROM t GROUP BY sh, nk");
+    assert_int_equal(scalar_i64(db, "SELECT sum(c) FROM r4"), 300000);
+    /* the multiples of 7 below 300000 have distinct values of i % 50000 */
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4 WHERE nk IS NULL"), 42858);
+    check_query(db, "SELECT k, s, sh, nk, sum(d) AS d FROM t GROUP BY ALL");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 300000);
+    kiln_close(db);
+}
+
+static void test_global_and_small(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    make_table(db);
+    check_query(db, "SELECT count(*) AS c, sum(v) AS s, min(s) AS m, median(d) AS md FROM t");
+    check_query(db, "SELECT nk, count(*) AS c, sum(i) AS s FROM t GROUP BY nk");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 4);
+    /* an empty input: no groups with keys, one row without */
+    check_query(db, "SELECT k, count(*) AS c FROM t WHERE i < 0 GROUP BY k");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 0);
+    check_query(db, "SELECT count(*) AS c, sum(i) AS s FROM t WHERE i < 0");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 1);
+    kiln_close(db);
+}
+
+static void test_out_of_memory(void **state) {
+    (void)state;
+    size_t base = kl_mem_in_use();
+    kiln_db *db = open_db();
+    exec_ok(db, "CREATE TABLE t AS SELECT i, i % 40009 AS k, 'string-number-' || (i % 40009) AS s, "
+                "i * 0.25 AS d FROM range(400000) r(i)");
+    set_threads(db, 4);
+    const char *q = "SELECT k, s, count(*) AS c, sum(d) AS sd, median(i) AS m, min(s) AS ms "
+                    "FROM t GROUP BY k, s";
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*), sum(c) FROM (%s)", q);
+    int ok = 0, failed = 0;
+    for (long n = 1; n < 200000; n += (n < 64 ? 1 : n / 6)) {
+        kiln_result *res = NULL;
+        kiln_error err;
+        kl_mem_fail_after(n);
+        int rc = kiln_exec(db, sql, &res, &err);
+        kl_mem_fail_after(0);
+        if (rc == 0) {
+            ok++;
+            assert_int_equal(kiln_result_get_int64(res, 0, 0), 40009);
+            assert_int_equal(kiln_result_get_int64(res, 0, 1), 400000);
+            kiln_result_free(res);
+        } else {
+            failed++;
+            assert_int_equal(rc, KILN_ERR_MEMORY);
+            assert_int_equal(err.code, KILN_ERR_MEMORY);
+        }
+    }
+    assert_true(failed > 0);
+    assert_true(ok > 0);
+    fprintf(stderr, "fault injection: %d failed cleanly, %d succeeded\n", failed, ok);
+    /* and a memory limit far below what the groups need (but above what the table holds) */
+    snprintf(sql, sizeof sql, "SET memory_limit = '%zu'", kl_mem_in_use() + (2u << 20));
+    exec_ok(db, sql);
+    kiln_result *res = NULL;
+    kiln_error err;
+    assert_int_equal(kiln_exec(db, q, &res, &err), KILN_ERR_MEMORY);
+    exec_ok(db, "SET memory_limit = '4GB'");
+    kiln_close(db);
+    assert_int_equal(kl_mem_in_use(), base);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_int_key_many_groups),
+        cmocka_unit_test(test_string_and_multi_keys),
+        cmocka_unit_test(test_global_and_small),
+        cmocka_unit_test(test_out_of_memory),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
