@@ -307,7 +307,16 @@ static int topn_compact(topn_op *t, kl_error *err) {
                 break;
             }
             uint32_t row = (uint32_t)(t->n_stored % KL_CHUNK_ROWS);
-            for (uint32_t c = 0; !rc && c < t->st_cols; c++) rc = vec_copy_row(&dst->cols[c], row, &src->cols[c], r);
+            for (uint32_t c = 0; !rc && c < t->st_cols; c++) {
+                kl_vec *dv = &dst->cols[c];
+                const kl_vec *sv = &src->cols[c];
+                if (kl_type_size(dv->type) == 8 && dv->type != KILN_TYPE_VARCHAR) { /* inline move */
+                    ((uint64_t *)dv->data)[row] = ((const uint64_t *)sv->data)[r];
+                    if ((dv->nulls[row] = sv->nulls[r])) dv->has_nulls = true;
+                } else {
+                    rc = vec_copy_row(dv, row, sv, r);
+                }
+            }
             dst->n_rows = row + 1;
             h[i].id = (uint32_t)t->n_stored++;
         }
