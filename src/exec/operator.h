@@ -98,6 +98,9 @@ kl_op *op_sort(kl_op *child, kl_expr **keys, const bool *desc, const bool *nulls
                uint32_t n_keys);
 /** Only the first top_n rows of the sort will be read (a LIMIT above it): it may drop others. */
 void op_sort_set_limit(kl_op *op, uint64_t top_n);
+/** Sort with up to `threads` threads (parallel runs, k-way merge, parallel output); the result
+ *  is the same for any thread count. */
+void op_sort_set_threads(kl_op *op, int threads);
 kl_op *op_limit(kl_op *child, int64_t limit /* -1 = none */, int64_t offset);
 kl_op *op_distinct(kl_op *child);
 

@@ -37,6 +37,16 @@
  *   3. Emit: output chunks are views: child columns are the buffer's own vectors, result
  *      columns point into the result vectors at the chunk's offset.
  *
+ * Threads (op_window_set_threads): steps 2b and 2c run on `threads` workers that take
+ * partitions in blocks from an atomic counter; each worker has its own sort buffers, aggregate
+ * states and a one-row finalize() target (strings it finalizes stay in that vector's heap), and
+ * a partition writes only its own rows of the result vectors, so the results do not depend on
+ * which worker took which partition. A partition of WIN_PAR_SORT rows or more (one huge
+ * partition, e.g. no PARTITION BY) is sorted by all workers: each sorts a run of its
+ * (key, row) pairs, then a k-way merge by (key, row) gives the stable order. The arguments of
+ * aggregates are gathered in parallel by position range. Errors: the lowest failing partition
+ * is reported, as one thread would. Step 2a (hashing the partition keys) is single-threaded.
+ *
  * Bounds: up to UINT32_MAX - 1 input rows (row numbers are uint32). Memory: the materialized
  * input, one result vector per call, 4 + 1 bytes per row for the index and peer marks, 16 bytes
  * per row (twice) for the radix sort pairs of the largest partition, one sorted copy of each
@@ -46,14 +56,19 @@
  */
 #include "exec/window.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "exec/hashtable.h"
 
 #define WIN_SMALL_SORT 32  /* slices up to this size use insertion sort */
+#define WIN_MERGE_SORT 512 /* ... and up to this size a merge sort (radix sort above) */
 #define WIN_FANOUT 16      /* segment tree fan-out */
 #define WIN_TREE_MIN 64    /* smaller partitions recompute sliding frames directly */
 #define WIN_SIGN UINT64_C(0x8000000000000000)
+#define WIN_MAX_THREADS 64
+#define WIN_PAR_SORT 131072 /* a partition this large is sorted by all threads together */
 
 typedef struct win_pair {
     uint64_t key;
@@ -66,8 +81,24 @@ typedef struct win_cols {
     uint32_t *part, *order, *args, *aggs;
 } win_cols;
 
+/* What one thread needs to sort and evaluate partitions (window_op.workers[t]). */
+typedef struct win_worker {
+    win_pair *pairs, *tmp; /* radix sort buffers (largest partition seen) */
+    size_t pairs_cap;
+    char *states;          /* state 0 = working state, then segment tree nodes */
+    size_t states_cap;     /* in states */
+    size_t stride;
+    kl_vec *fin;           /* finalize() target of the current call (one row; strings stay in
+                              its heap, owned by window_op.fins) */
+    int rc;
+    kl_error err;
+    uint32_t fail_part;    /* partition whose evaluation failed (the lowest reports) */
+    void *ptrs[KL_CHUNK_ROWS];
+} win_worker;
+
 typedef struct window_op {
     kl_op base;
+    int threads;
     kl_win_call *calls;
     uint32_t n_calls;
     uint32_t n_child;
@@ -83,15 +114,14 @@ typedef struct window_op {
     uint8_t *newpeer;     /* position starts a peer group (every partition start does) */
     uint32_t *part_off;   /* n_parts + 1 partition boundaries in idx */
     uint32_t n_parts;
-    win_pair *pairs, *tmp; /* radix sort buffers (largest partition) */
-    size_t pairs_cap;
+    /* threads */
+    win_worker *workers;  /* n_workers, worker 0 runs on the calling thread */
+    int n_workers;
+    kl_vec *fins;         /* n_calls * n_workers finalize targets */
+    uint32_t n_fins;      /* initialised */
     /* aggregate evaluation scratch */
     kl_vec *scratch;      /* aggregate arguments in sorted order (n rows each) */
     int n_scratch;
-    char *states;         /* state 0 = working state, then segment tree nodes */
-    size_t states_cap;    /* in states */
-    size_t stride;
-    void *ptrs[KL_CHUNK_ROWS];
     /* emission */
     kl_chunk view;
     size_t next_chunk;    /* next buffer chunk to emit */
@@ -135,7 +165,9 @@ static inline void win_put_f64(kl_vec *res, uint32_t row, double x) {
     else VEC_I64(res)[row] = (int64_t)x;
 }
 
-static inline void win_put_null(kl_vec *res, uint32_t row) { vec_set_null(res, row); }
+/* Only the mask: workers write rows of one result vector concurrently, so has_nulls is set
+   once after evaluation (win_build). */
+static inline void win_put_null(kl_vec *res, uint32_t row) { res->nulls[row] = 1; }
 
 /* res[row] = src[srow]; same physical type; strings by reference (src outlives the results). */
 static inline void win_put_copy(kl_vec *res, uint32_t row, const kl_vec *src, uint32_t srow) {
@@ -221,6 +253,93 @@ static int win_materialize(window_op *w, kl_error *err) {
     return rc;
 }
 
+/* ---- threads ------------------------------------------------------------------------------- */
+
+typedef struct win_task {
+    void (*fn)(void *arg, int t);
+    void *arg;
+    int t;
+} win_task;
+
+static void *win_task_main(void *p) {
+    win_task *k = p;
+    k->fn(k->arg, k->t);
+    return NULL;
+}
+
+/* fn(arg, t) for t in [0, n): t = 0 on this thread, the others on new threads (inline when a
+   thread cannot be started). */
+static void win_run_tasks(int n, void (*fn)(void *, int), void *arg) {
+    win_task tasks[WIN_MAX_THREADS];
+    pthread_t tids[WIN_MAX_THREADS];
+    bool started[WIN_MAX_THREADS] = {false};
+    for (int t = 1; t < n; t++) {
+        tasks[t] = (win_task){fn, arg, t};
+        started[t] = pthread_create(&tids[t], NULL, win_task_main, &tasks[t]) == 0;
+    }
+    fn(arg, 0);
+    for (int t = 1; t < n; t++) {
+        if (started[t]) pthread_join(tids[t], NULL);
+        else fn(arg, t);
+    }
+}
+
+/* Partitions handed out to workers in blocks; which worker takes which partition does not
+   change any result (each partition writes only its own rows). */
+typedef struct win_par {
+    window_op *w;
+    uint32_t ci;
+    atomic_uint next;
+    uint32_t block;
+    uint32_t min_size, max_size; /* only partitions of [min_size, max_size] rows */
+    int (*fn)(window_op *w, win_worker *k, uint32_t ci, uint32_t ps, uint32_t pe, kl_error *err);
+} win_par;
+
+static void win_par_task(void *arg, int t) {
+    win_par *p = arg;
+    window_op *w = p->w;
+    win_worker *k = &w->workers[t];
+    for (;;) {
+        uint32_t lo = atomic_fetch_add(&p->next, p->block);
+        if (lo >= w->n_parts) break;
+        uint32_t hi = KL_MIN(w->n_parts, lo + p->block);
+        for (uint32_t q = lo; q < hi; q++) {
+            uint32_t ps = w->part_off[q], pe = w->part_off[q + 1];
+            if (pe - ps < p->min_size || pe - ps > p->max_size) continue;
+            if (k->rc && q > k->fail_part) continue; /* an earlier failure is reported */
+            kl_error e = {0};
+            int rc = p->fn(w, k, p->ci, ps, pe, &e);
+            if (rc && (!k->rc || q < k->fail_part)) {
+                k->rc = rc;
+                k->err = e;
+                k->fail_part = q;
+            }
+        }
+    }
+}
+
+/* fn over every partition of [min_size, max_size] rows on all workers; the error of the
+   lowest failing partition is reported, as one thread would. */
+static int win_for_partitions(window_op *w, uint32_t ci, uint32_t min_size, uint32_t max_size,
+                              int (*fn)(window_op *, win_worker *, uint32_t, uint32_t, uint32_t,
+                                        kl_error *),
+                              kl_error *err) {
+    win_par p = {.w = w, .ci = ci, .min_size = min_size, .max_size = max_size, .fn = fn};
+    atomic_init(&p.next, 0);
+    int n = w->n_workers;
+    if ((uint32_t)n > w->n_parts) n = (int)KL_MAX(w->n_parts, 1u);
+    if (w->n < 2 * KL_CHUNK_ROWS) n = 1; /* not worth a thread */
+    p.block = KL_MAX(1u, w->n_parts / ((uint32_t)n * 64));
+    for (int t = 0; t < w->n_workers; t++) w->workers[t].rc = 0;
+    win_run_tasks(n, win_par_task, &p);
+    int best = -1;
+    for (int t = 0; t < n; t++)
+        if (w->workers[t].rc && (best < 0 || w->workers[t].fail_part < w->workers[best].fail_part)) best = t;
+    if (best < 0) return 0;
+    if (err && err->code == KILN_OK) *err = w->workers[best].err;
+    return w->workers[best].rc;
+}
+
 /* ---- step 2a/b: sorting ------------------------------------------------------------------- */
 
 /* Order-preserving uint64 of a fixed-width value (NULLs are handled by the caller). */
@@ -251,8 +370,37 @@ static bool win_fast_type(kl_type t) {
            t == KILN_TYPE_TIMESTAMP || t == KILN_TYPE_BOOLEAN;
 }
 
+/* Stable merge sort of a[0, n) by key (tmp: n pairs of scratch), for slices too small to
+   repay the radix sort's histograms. */
+static void win_merge_pairs(win_pair *a, win_pair *tmp, size_t n) {
+    if (n <= WIN_SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            win_pair x = a[i];
+            size_t j = i;
+            while (j > 0 && a[j - 1].key > x.key) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = x;
+        }
+        return;
+    }
+    size_t h = n / 2;
+    win_merge_pairs(a, tmp, h);
+    win_merge_pairs(a + h, tmp, n - h);
+    if (a[h - 1].key <= a[h].key) return; /* already in order */
+    memcpy(tmp, a, h * sizeof *a);
+    size_t i = 0, j = h, o = 0;
+    while (i < h && j < n) a[o++] = a[j].key < tmp[i].key ? a[j++] : tmp[i++];
+    while (i < h) a[o++] = tmp[i++];
+}
+
 /* Stable sort of pairs by key: input is in row order, so stability = tie-break on row. */
 static void win_sort_pairs(win_pair *a, win_pair *tmp, size_t n) {
+    if (n <= WIN_MERGE_SORT) {
+        win_merge_pairs(a, tmp, n);
+        return;
+    }
     if (n <= WIN_SMALL_SORT) {
         for (size_t i = 1; i < n; i++) {
             win_pair x = a[i];
@@ -290,7 +438,8 @@ static void win_sort_pairs(win_pair *a, win_pair *tmp, size_t n) {
 }
 
 /* Fast path: one fixed-width order key; sorts idx[ps, pe) and sets newpeer there. */
-static void win_sort_fast(window_op *w, uint32_t ps, uint32_t pe, uint32_t col, bool desc, bool nf) {
+static void win_sort_fast(window_op *w, win_worker *k, uint32_t ps, uint32_t pe, uint32_t col,
+                          bool desc, bool nf) {
     uint32_t *idx = w->idx;
     uint32_t m = 0, nn = 0;
     for (uint32_t i = ps; i < pe; i++) {
@@ -298,14 +447,14 @@ static void win_sort_fast(window_op *w, uint32_t ps, uint32_t pe, uint32_t col, 
         const kl_vec *v = win_col(w, row, col);
         uint32_t r = row % KL_CHUNK_ROWS;
         if (v->nulls[r]) idx[ps + nn++] = row; /* compacts NULL rows in place, order kept */
-        else w->pairs[m++] = (win_pair){win_encode(v, r, desc), row};
+        else k->pairs[m++] = (win_pair){win_encode(v, r, desc), row};
     }
-    win_sort_pairs(w->pairs, w->tmp, m);
+    win_sort_pairs(k->pairs, k->tmp, m);
     if (!nf && nn) memmove(idx + pe - nn, idx + ps, nn * sizeof *idx);
     uint32_t base = nf ? ps + nn : ps;
     for (uint32_t j = 0; j < m; j++) {
-        idx[base + j] = w->pairs[j].row;
-        w->newpeer[base + j] = j == 0 || w->pairs[j].key != w->pairs[j - 1].key;
+        idx[base + j] = k->pairs[j].row;
+        w->newpeer[base + j] = j == 0 || k->pairs[j].key != k->pairs[j - 1].key;
     }
     uint32_t nbase = nf ? ps : pe - nn;
     for (uint32_t j = 0; j < nn; j++) w->newpeer[nbase + j] = j == 0;
@@ -342,15 +491,142 @@ static int win_cmp(const void *pa, const void *pb, void *arg) {
     return a < b ? -1 : a > b; /* stable */
 }
 
-static int win_grow_pairs(window_op *w, size_t n, kl_error *err) {
-    if (n <= w->pairs_cap) return 0;
-    kl_free(w->pairs);
-    kl_free(w->tmp);
-    w->pairs = kl_malloc(n * sizeof(win_pair));
-    w->tmp = kl_malloc(n * sizeof(win_pair));
-    w->pairs_cap = 0;
-    if (!w->pairs || !w->tmp) return kl_err(err, KILN_ERR_MEMORY, "out of memory in window sort");
-    w->pairs_cap = n;
+static int win_grow_pairs(win_worker *k, size_t n, kl_error *err) {
+    if (n <= k->pairs_cap) return 0;
+    kl_free(k->pairs);
+    kl_free(k->tmp);
+    k->pairs = kl_malloc(n * sizeof(win_pair));
+    k->tmp = kl_malloc(n * sizeof(win_pair));
+    k->pairs_cap = 0;
+    if (!k->pairs || !k->tmp) return kl_err(err, KILN_ERR_MEMORY, "out of memory in window sort");
+    k->pairs_cap = n;
+    return 0;
+}
+
+/* Sort the rows of one partition, idx[ps, pe), by the order keys of call ci (worker k's
+   buffers); sets newpeer there. */
+static int win_sort_partition(window_op *w, win_worker *k, uint32_t ci, uint32_t ps, uint32_t pe,
+                              kl_error *err) {
+    const kl_win_call *c = &w->calls[ci];
+    const win_cols *wc = &w->cols[ci];
+    if (c->n_order == 1 && win_fast_type(w->buf->types[wc->order[0]])) {
+        TRY(win_grow_pairs(k, pe - ps, err));
+        win_sort_fast(w, k, ps, pe, wc->order[0], c->desc[0], c->nulls_first[0]);
+    } else {
+        win_cmp_ctx cx = {w, c, wc->order};
+        qsort_r(w->idx + ps, pe - ps, sizeof(uint32_t), win_cmp, &cx);
+        for (uint32_t i = ps + 1; i < pe; i++)
+            w->newpeer[i] = win_cmp_keys(&cx, w->idx[i - 1], w->idx[i]) != 0;
+    }
+    w->newpeer[ps] = 1;
+    return 0;
+}
+
+/* One large partition sorted by all workers: worker t sorts run t of the (key, row) pairs,
+   then the runs are merged (k-way, by key then row: the stable order). With one fixed-width
+   key the pairs carry the encoded key and NULLs are split off first; otherwise runs are sorted
+   and merged with the comparator. */
+typedef struct win_big {
+    window_op *w;
+    const kl_win_call *c;
+    win_cmp_ctx cx;
+    bool fast;
+    win_pair *pairs, *tmp;
+    size_t m;
+    int runs;
+} win_big;
+
+static inline size_t win_run_lo(const win_big *b, int t) { return b->m * (size_t)t / (size_t)b->runs; }
+
+static int win_cmp_pairs(const void *pa, const void *pb, void *arg) {
+    const win_pair *a = pa, *b = pb;
+    int r = win_cmp_keys(arg, a->row, b->row);
+    if (r) return r;
+    return a->row < b->row ? -1 : a->row > b->row;
+}
+
+static inline bool win_pair_less(const win_big *b, const win_pair *x, const win_pair *y) {
+    if (b->fast) return x->key != y->key ? x->key < y->key : x->row < y->row;
+    return win_cmp_pairs(x, y, (void *)&b->cx) < 0;
+}
+
+static void win_big_task(void *arg, int t) {
+    win_big *b = arg;
+    size_t lo = win_run_lo(b, t), hi = win_run_lo(b, t + 1);
+    if (b->fast) win_sort_pairs(b->pairs + lo, b->tmp + lo, hi - lo);
+    else qsort_r(b->pairs + lo, hi - lo, sizeof(win_pair), win_cmp_pairs, &b->cx);
+}
+
+static int win_sort_big(window_op *w, uint32_t ci, uint32_t ps, uint32_t pe, kl_error *err) {
+    const kl_win_call *c = &w->calls[ci];
+    const win_cols *wc = &w->cols[ci];
+    win_big b = {.w = w, .c = c, .cx = {w, c, wc->order}};
+    b.fast = c->n_order == 1 && win_fast_type(w->buf->types[wc->order[0]]);
+    b.pairs = kl_malloc((size_t)(pe - ps) * sizeof(win_pair));
+    b.tmp = kl_malloc((size_t)(pe - ps) * sizeof(win_pair));
+    if (!b.pairs || !b.tmp) {
+        kl_free(b.pairs);
+        kl_free(b.tmp);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory in window sort");
+    }
+    uint32_t *idx = w->idx, nn = 0, col = b.fast ? wc->order[0] : 0;
+    bool nf = c->nulls_first[0];
+    for (uint32_t i = ps; i < pe; i++) {
+        uint32_t row = idx[i];
+        if (!b.fast) {
+            b.pairs[b.m++] = (win_pair){0, row};
+            continue;
+        }
+        const kl_vec *v = win_col(w, row, col);
+        uint32_t r = row % KL_CHUNK_ROWS;
+        if (v->nulls[r]) idx[ps + nn++] = row; /* compacts NULL rows in place, order kept */
+        else b.pairs[b.m++] = (win_pair){win_encode(v, r, c->desc[0]), row};
+    }
+    b.runs = (int)KL_MIN((size_t)w->n_workers, KL_MAX(b.m / (WIN_PAR_SORT / 2), (size_t)1));
+    win_run_tasks(b.runs, win_big_task, &b);
+    /* k-way merge of the runs into tmp (a heap of run heads) */
+    size_t head[WIN_MAX_THREADS], end[WIN_MAX_THREADS];
+    int heap[WIN_MAX_THREADS], hn = 0;
+    for (int t = 0; t < b.runs; t++) {
+        head[t] = win_run_lo(&b, t);
+        end[t] = win_run_lo(&b, t + 1);
+        if (head[t] < end[t]) heap[hn++] = t;
+    }
+#define WIN_LESS(i, j) win_pair_less(&b, &b.pairs[head[heap[i]]], &b.pairs[head[heap[j]]])
+#define WIN_SIFT(start)                                                                            \
+    for (int j_ = (start);;) {                                                                     \
+        int m_ = j_, l_ = 2 * j_ + 1;                                                              \
+        if (l_ < hn && WIN_LESS(l_, m_)) m_ = l_;                                                  \
+        if (l_ + 1 < hn && WIN_LESS(l_ + 1, m_)) m_ = l_ + 1;                                      \
+        if (m_ == j_) break;                                                                       \
+        int t_ = heap[j_];                                                                         \
+        heap[j_] = heap[m_];                                                                       \
+        heap[m_] = t_;                                                                             \
+        j_ = m_;                                                                                   \
+    }
+    for (int i = hn / 2 - 1; i >= 0; i--) WIN_SIFT(i)
+    size_t o = 0;
+    while (hn > 0) {
+        int r = heap[0];
+        b.tmp[o++] = b.pairs[head[r]++];
+        if (head[r] == end[r]) heap[0] = heap[--hn];
+        WIN_SIFT(0)
+    }
+#undef WIN_SIFT
+#undef WIN_LESS
+    /* rows and peer marks, NULL rows (fast path) first or last */
+    if (b.fast && !nf && nn) memmove(idx + pe - nn, idx + ps, nn * sizeof *idx);
+    uint32_t base = b.fast && nf ? ps + nn : ps;
+    for (size_t j = 0; j < b.m; j++) {
+        idx[base + j] = b.tmp[j].row;
+        if (b.fast) w->newpeer[base + j] = j == 0 || b.tmp[j].key != b.tmp[j - 1].key;
+        else w->newpeer[base + j] = j == 0 || win_cmp_keys(&b.cx, b.tmp[j - 1].row, b.tmp[j].row) != 0;
+    }
+    uint32_t nbase = nf ? ps : pe - nn;
+    for (uint32_t j = 0; j < nn; j++) w->newpeer[nbase + j] = j == 0;
+    w->newpeer[ps] = 1;
+    kl_free(b.pairs);
+    kl_free(b.tmp);
     return 0;
 }
 
@@ -403,26 +679,12 @@ static int win_sort(window_op *w, uint32_t ci, kl_error *err) {
     memset(w->newpeer, 0, n);
     for (uint32_t p = 0; p < w->n_parts; p++) w->newpeer[w->part_off[p]] = 1;
     if (c->n_order == 0) return 0;
-    bool fast = c->n_order == 1 && win_fast_type(w->buf->types[wc->order[0]]);
-    if (fast) {
-        uint32_t maxp = 0;
-        for (uint32_t p = 0; p < w->n_parts; p++)
-            maxp = KL_MAX(maxp, w->part_off[p + 1] - w->part_off[p]);
-        TRY(win_grow_pairs(w, maxp ? maxp : 1, err));
-    }
-    win_cmp_ctx cx = {w, c, wc->order};
-    for (uint32_t p = 0; p < w->n_parts; p++) {
-        uint32_t ps = w->part_off[p], pe = w->part_off[p + 1];
-        if (fast) {
-            win_sort_fast(w, ps, pe, wc->order[0], c->desc[0], c->nulls_first[0]);
-        } else {
-            qsort_r(w->idx + ps, pe - ps, sizeof(uint32_t), win_cmp, &cx);
-            for (uint32_t i = ps + 1; i < pe; i++)
-                w->newpeer[i] = win_cmp_keys(&cx, w->idx[i - 1], w->idx[i]) != 0;
-        }
-        w->newpeer[ps] = 1;
-    }
-    return 0;
+    /* partitions of WIN_PAR_SORT rows and more are sorted by all workers together, one after
+       the other; the rest are sorted one per worker, in parallel */
+    uint32_t big = w->n_workers > 1 ? WIN_PAR_SORT : UINT32_MAX;
+    for (uint32_t p = 0; p < w->n_parts && big != UINT32_MAX; p++)
+        if (w->part_off[p + 1] - w->part_off[p] >= big) TRY(win_sort_big(w, ci, w->part_off[p], w->part_off[p + 1], err));
+    return win_for_partitions(w, ci, 0, big - 1, win_sort_partition, err);
 }
 
 /* ---- frames ----------------------------------------------------------------------------------- */
@@ -514,23 +776,23 @@ static void win_frame(const window_op *w, const kl_win_call *c, uint32_t ci, con
 
 /* ---- aggregates over frames ----------------------------------------------------------------- */
 
-static inline void *win_state(window_op *w, size_t k) { return w->states + k * w->stride; }
+static inline void *win_state(win_worker *k, size_t i) { return k->states + i * k->stride; }
 
-static int win_grow_states(window_op *w, size_t n, kl_error *err) {
-    if (n <= w->states_cap) return 0;
-    size_t cap = KL_MAX(n, w->states_cap * 2);
-    char *ns = kl_realloc(w->states, cap * w->stride);
+static int win_grow_states(win_worker *k, size_t n, kl_error *err) {
+    if (n <= k->states_cap) return 0;
+    size_t cap = KL_MAX(n, k->states_cap * 2);
+    char *ns = kl_realloc(k->states, cap * k->stride);
     if (!ns) return kl_err(err, KILN_ERR_MEMORY, "out of memory in window aggregate");
-    w->states = ns;
-    w->states_cap = cap;
+    k->states = ns;
+    k->states_cap = cap;
     return 0;
 }
 
 /* Update `state` with the aggregate arguments of positions [lo, hi): the arguments were
    gathered in sorted order (win_gather_args), so a range is a slice of `scratch` passed to
    update() as view vectors — no per-call copying. */
-static int win_feed(window_op *w, const kl_win_call *c, uint32_t ci, void *state, uint32_t lo,
-                    uint32_t hi, kl_error *err) {
+static int win_feed(window_op *w, win_worker *k, const kl_win_call *c, uint32_t ci, void *state,
+                    uint32_t lo, uint32_t hi, kl_error *err) {
     KL_UNUSED(ci);
     const kl_agg_call *ac = &c->agg;
     kl_vec views[16], *argv[16];
@@ -545,8 +807,8 @@ static int win_feed(window_op *w, const kl_win_call *c, uint32_t ci, void *state
             if (src->data) v->data = (char *)src->data + (size_t)lo * kl_type_size(src->type);
             argv[a] = v;
         }
-        for (uint32_t j = 0; j < cnt; j++) w->ptrs[j] = state;
-        TRY(ac->def->update((kl_fn_ctx *)&ac->ctx, w->ptrs, argv, ac->n_args, cnt, err));
+        for (uint32_t j = 0; j < cnt; j++) k->ptrs[j] = state;
+        TRY(ac->def->update((kl_fn_ctx *)&ac->ctx, k->ptrs, argv, ac->n_args, cnt, err));
         lo += cnt;
     }
     return 0;
@@ -555,7 +817,20 @@ static int win_feed(window_op *w, const kl_win_call *c, uint32_t ci, void *state
 /* scratch[a][pos] = aggregate argument a of the row at sorted position pos (strings by
    reference: the buffer outlives the scratch vectors). One random-access pass, so frames read
    their rows sequentially afterwards. */
-static void win_gather_args(window_op *w, uint32_t ci) {
+typedef struct win_gather {
+    window_op *w;
+    uint32_t ci;
+    int n;
+    bool any_null[WIN_MAX_THREADS][16];
+} win_gather;
+
+/* Worker t gathers positions [n * t / T, n * (t + 1) / T). */
+static void win_gather_task(void *arg, int t) {
+    win_gather *g = arg;
+    window_op *w = g->w;
+    uint32_t ci = g->ci;
+    uint32_t lo = (uint32_t)((uint64_t)w->n * (uint64_t)t / (uint64_t)g->n);
+    uint32_t hi = (uint32_t)((uint64_t)w->n * (uint64_t)(t + 1) / (uint64_t)g->n);
     const kl_agg_call *ac = &w->calls[ci].agg;
     for (int a = 0; a < ac->n_args; a++) {
         kl_vec *dst = &w->scratch[a];
@@ -563,7 +838,7 @@ static void win_gather_args(window_op *w, uint32_t ci) {
         size_t sz = kl_type_size(dst->type);
         uint32_t col = w->cols[ci].aggs[a];
         bool any_null = false;
-        for (uint32_t pos = 0; pos < w->n; pos++) {
+        for (uint32_t pos = lo; pos < hi; pos++) {
             uint32_t row = w->idx[pos];
             const kl_vec *src = win_col(w, row, col);
             uint32_t r = row % KL_CHUNK_ROWS;
@@ -578,7 +853,20 @@ static void win_gather_args(window_op *w, uint32_t ci) {
             else if (sz == 4) memcpy(to, from, 4);
             else memcpy(to, from, sz);
         }
-        dst->has_nulls = any_null;
+        g->any_null[t][a] = any_null;
+    }
+}
+
+static void win_gather_args(window_op *w, uint32_t ci) {
+    win_gather g = {.w = w, .ci = ci};
+    g.n = w->n < 2 * KL_CHUNK_ROWS ? 1 : w->n_workers;
+    win_run_tasks(g.n, win_gather_task, &g);
+    const kl_agg_call *ac = &w->calls[ci].agg;
+    for (int a = 0; a < ac->n_args; a++) {
+        kl_vec *dst = &w->scratch[a];
+        if (dst->type == KILN_TYPE_NULL) continue;
+        dst->has_nulls = false;
+        for (int t = 0; t < g.n; t++) dst->has_nulls |= g.any_null[t][a];
     }
 }
 
@@ -595,8 +883,8 @@ typedef struct win_tree {
     uint32_t count[8];
 } win_tree;
 
-static int win_tree_build(window_op *w, const kl_win_call *c, uint32_t ci, uint32_t ps, uint32_t pe,
-                          win_tree *t, kl_error *err) {
+static int win_tree_build(window_op *w, win_worker *wk, const kl_win_call *c, uint32_t ci,
+                          uint32_t ps, uint32_t pe, win_tree *t, kl_error *err) {
     const kl_agg_call *ac = &c->agg;
     uint32_t cnt = pe - ps;
     size_t total = 1;
@@ -609,25 +897,25 @@ static int win_tree_build(window_op *w, const kl_win_call *c, uint32_t ci, uint3
         total += cnt;
         t->levels = l;
     }
-    TRY(win_grow_states(w, total, err));
+    TRY(win_grow_states(wk, total, err));
     for (uint32_t l = 1; l <= t->levels; l++) {
         for (uint32_t j = 0; j < t->count[l]; j++) {
-            void *s = win_state(w, t->first[l] + j);
+            void *s = win_state(wk, t->first[l] + j);
             ac->def->init((kl_fn_ctx *)&ac->ctx, s);
             int rc;
             if (l == 1) {
-                rc = win_feed(w, c, ci, s, ps + j * WIN_FANOUT, ps + (j + 1) * WIN_FANOUT, err);
+                rc = win_feed(w, wk, c, ci, s, ps + j * WIN_FANOUT, ps + (j + 1) * WIN_FANOUT, err);
             } else {
                 rc = 0;
                 for (uint32_t k = 0; k < WIN_FANOUT && !rc; k++)
                     rc = ac->def->combine((kl_fn_ctx *)&ac->ctx, s,
-                                          win_state(w, t->first[l - 1] + j * WIN_FANOUT + k), err);
+                                          win_state(wk, t->first[l - 1] + j * WIN_FANOUT + k), err);
             }
             if (rc) {
                 /* destroy what was built so far, this node included */
                 for (uint32_t l2 = 1; l2 <= l; l2++)
                     for (uint32_t j2 = 0; j2 < (l2 == l ? j + 1 : t->count[l2]); j2++)
-                        win_destroy(ac, win_state(w, t->first[l2] + j2));
+                        win_destroy(ac, win_state(wk, t->first[l2] + j2));
                 t->levels = 0;
                 return rc;
             }
@@ -636,16 +924,16 @@ static int win_tree_build(window_op *w, const kl_win_call *c, uint32_t ci, uint3
     return 0;
 }
 
-static void win_tree_free(window_op *w, const kl_agg_call *ac, win_tree *t) {
+static void win_tree_free(win_worker *k, const kl_agg_call *ac, win_tree *t) {
     for (uint32_t l = 1; l <= t->levels; l++)
-        for (uint32_t j = 0; j < t->count[l]; j++) win_destroy(ac, win_state(w, t->first[l] + j));
+        for (uint32_t j = 0; j < t->count[l]; j++) win_destroy(ac, win_state(k, t->first[l] + j));
     t->levels = 0;
 }
 
 /* Add nodes [lo, hi) of level l (positions relative to ps at level 0) to state, in order. */
-static int win_tree_query(window_op *w, const kl_win_call *c, uint32_t ci, const win_tree *t,
-                          uint32_t ps, uint32_t l, uint32_t lo, uint32_t hi, void *state,
-                          kl_error *err) {
+static int win_tree_query(window_op *w, win_worker *k, const kl_win_call *c, uint32_t ci,
+                          const win_tree *t, uint32_t ps, uint32_t l, uint32_t lo, uint32_t hi,
+                          void *state, kl_error *err) {
     if (lo >= hi) return 0;
     const kl_agg_call *ac = &c->agg;
     uint32_t plo = (lo + WIN_FANOUT - 1) / WIN_FANOUT, phi = hi / WIN_FANOUT;
@@ -653,16 +941,16 @@ static int win_tree_query(window_op *w, const kl_win_call *c, uint32_t ci, const
     uint32_t a_end = up ? plo * WIN_FANOUT : hi;
     /* left part (or everything) at this level */
     if (l == 0) {
-        TRY(win_feed(w, c, ci, state, ps + lo, ps + a_end, err));
+        TRY(win_feed(w, k, c, ci, state, ps + lo, ps + a_end, err));
     } else {
         for (uint32_t j = lo; j < a_end; j++)
-            TRY(ac->def->combine((kl_fn_ctx *)&ac->ctx, state, win_state(w, t->first[l] + j), err));
+            TRY(ac->def->combine((kl_fn_ctx *)&ac->ctx, state, win_state(k, t->first[l] + j), err));
     }
     if (!up) return 0;
-    TRY(win_tree_query(w, c, ci, t, ps, l + 1, plo, phi, state, err));
-    if (l == 0) return win_feed(w, c, ci, state, ps + phi * WIN_FANOUT, ps + hi, err);
+    TRY(win_tree_query(w, k, c, ci, t, ps, l + 1, plo, phi, state, err));
+    if (l == 0) return win_feed(w, k, c, ci, state, ps + phi * WIN_FANOUT, ps + hi, err);
     for (uint32_t j = phi * WIN_FANOUT; j < hi; j++)
-        TRY(ac->def->combine((kl_fn_ctx *)&ac->ctx, state, win_state(w, t->first[l] + j), err));
+        TRY(ac->def->combine((kl_fn_ctx *)&ac->ctx, state, win_state(k, t->first[l] + j), err));
     return 0;
 }
 
@@ -687,7 +975,17 @@ static void win_nonnull_block(const window_op *w, const kl_win_call *c, uint32_t
     else p->ne = lo;
 }
 
-static int win_eval_agg(window_op *w, uint32_t ci, win_pos *p, kl_error *err) {
+/* finalize() into the worker's one-row vector, then copy to res[row] (strings stay in the
+   worker's vector heap). */
+static int win_finalize(win_worker *k, const kl_agg_call *ac, void *st, kl_vec *res, uint32_t row,
+                        kl_error *err) {
+    k->fin->nulls[0] = 0;
+    TRY(ac->def->finalize((kl_fn_ctx *)&ac->ctx, st, k->fin, 0, err));
+    win_put_copy(res, row, k->fin, 0);
+    return 0;
+}
+
+static int win_eval_agg(window_op *w, win_worker *k, uint32_t ci, win_pos *p, kl_error *err) {
     kl_win_call *c = &w->calls[ci];
     const kl_agg_call *ac = &c->agg;
     kl_vec *res = &w->res[ci];
@@ -700,8 +998,8 @@ static int win_eval_agg(window_op *w, uint32_t ci, win_pos *p, kl_error *err) {
                   c->end != KL_BOUND_UNBOUNDED_FOLLOWING && c->start_offset < WIN_TREE_MIN / 2 &&
                   c->end_offset < WIN_TREE_MIN / 2;
     bool use_tree = !incremental && !narrow && pe - ps >= WIN_TREE_MIN;
-    if (use_tree) TRY(win_tree_build(w, c, ci, ps, pe, &tree, err));
-    void *st = win_state(w, 0); /* after the build: it may move the states */
+    if (use_tree) TRY(win_tree_build(w, k, c, ci, ps, pe, &tree, err));
+    void *st = win_state(k, 0); /* after the build: it may move the states */
     int rc = 0;
     uint32_t fed = ps, pfs = 0, pfe = 0;
     bool st_live = false;
@@ -732,19 +1030,19 @@ static int win_eval_agg(window_op *w, uint32_t ci, win_pos *p, kl_error *err) {
                 ac->def->init((kl_fn_ctx *)&ac->ctx, st);
                 fed = ps;
             }
-            rc = win_feed(w, c, ci, st, fed, fe, err);
+            rc = win_feed(w, k, c, ci, st, fed, fe, err);
             fed = fe;
-            if (!rc) rc = ac->def->finalize((kl_fn_ctx *)&ac->ctx, st, res, row, err);
+            if (!rc) rc = win_finalize(k, ac, st, res, row, err);
             continue;
         }
         ac->def->init((kl_fn_ctx *)&ac->ctx, st);
-        if (use_tree) rc = win_tree_query(w, c, ci, &tree, ps, 0, fs - ps, fe - ps, st, err);
-        else rc = win_feed(w, c, ci, st, fs, fe, err);
-        if (!rc) rc = ac->def->finalize((kl_fn_ctx *)&ac->ctx, st, res, row, err);
+        if (use_tree) rc = win_tree_query(w, k, c, ci, &tree, ps, 0, fs - ps, fe - ps, st, err);
+        else rc = win_feed(w, k, c, ci, st, fs, fe, err);
+        if (!rc) rc = win_finalize(k, ac, st, res, row, err);
         win_destroy(ac, st);
     }
     if (st_live) win_destroy(ac, st);
-    win_tree_free(w, ac, &tree);
+    win_tree_free(k, ac, &tree);
     return rc;
 }
 
@@ -758,14 +1056,15 @@ static int64_t win_ntile(int64_t n_param, int64_t n_total, int64_t k) {
     return 1 + n_large + (k - i_small) / n_size;
 }
 
-static int win_eval_partition(window_op *w, uint32_t ci, uint32_t ps, uint32_t pe, kl_error *err) {
+static int win_eval_partition(window_op *w, win_worker *k, uint32_t ci, uint32_t ps, uint32_t pe,
+                              kl_error *err) {
     kl_win_call *c = &w->calls[ci];
     const win_cols *wc = &w->cols[ci];
     kl_vec *res = &w->res[ci];
     const uint32_t *idx = w->idx;
     win_pos p = {ps, pe, ps, ps, ps, pe, ps};
     if (c->frame == KL_FRAME_RANGE && c->n_order == 1) win_nonnull_block(w, c, wc->order[0], &p);
-    if (c->kind == KL_WIN_AGG) return win_eval_agg(w, ci, &p, err);
+    if (c->kind == KL_WIN_AGG) return win_eval_agg(w, k, ci, &p, err);
     int64_t dense = 0, cnt = pe - ps;
     for (uint32_t i = ps; i < pe; i++) {
         if (i >= p.ge) {
@@ -873,14 +1172,19 @@ static int win_validate(const window_op *w, const kl_win_call *c, uint32_t ci, k
 static int win_eval_call(window_op *w, uint32_t ci, kl_error *err) {
     kl_win_call *c = &w->calls[ci];
     int rc = 0;
+    for (int t = 0; t < w->n_workers; t++) w->workers[t].fin = &w->fins[(size_t)ci * (size_t)w->n_workers + (size_t)t];
     if (c->kind == KL_WIN_AGG) {
         const kl_agg_call *ac = &c->agg;
-        w->stride = (ac->state_size + 15) & ~(size_t)15;
-        if (w->stride == 0) w->stride = 16;
-        kl_free(w->states);
-        w->states = NULL;
-        w->states_cap = 0;
-        TRY(win_grow_states(w, 1, err));
+        size_t stride = (ac->state_size + 15) & ~(size_t)15;
+        if (stride == 0) stride = 16;
+        for (int t = 0; t < w->n_workers; t++) {
+            win_worker *k = &w->workers[t];
+            kl_free(k->states);
+            k->states = NULL;
+            k->states_cap = 0;
+            k->stride = stride;
+            TRY(win_grow_states(k, 1, err));
+        }
         w->scratch = kl_calloc(ac->n_args ? (size_t)ac->n_args : 1, sizeof(kl_vec));
         if (!w->scratch) return kl_err(err, KILN_ERR_MEMORY, "out of memory in window");
         for (int a = 0; a < ac->n_args && !rc; a++) {
@@ -890,13 +1194,22 @@ static int win_eval_call(window_op *w, uint32_t ci, kl_error *err) {
         }
         if (!rc) win_gather_args(w, ci);
     }
-    for (uint32_t p = 0; p < w->n_parts && !rc; p++)
-        rc = win_eval_partition(w, ci, w->part_off[p], w->part_off[p + 1], err);
+    if (!rc) rc = win_for_partitions(w, ci, 0, UINT32_MAX, win_eval_partition, err);
     for (int a = 0; a < w->n_scratch; a++) vec_free(&w->scratch[a]);
     kl_free(w->scratch);
     w->scratch = NULL;
     w->n_scratch = 0;
     return rc;
+}
+
+static void win_workers_free(window_op *w) {
+    for (int t = 0; w->workers && t < w->n_workers; t++) {
+        kl_free(w->workers[t].pairs);
+        kl_free(w->workers[t].tmp);
+        kl_free(w->workers[t].states);
+    }
+    kl_free(w->workers);
+    w->workers = NULL;
 }
 
 static int win_build(window_op *w, kl_error *err) {
@@ -911,6 +1224,19 @@ static int win_build(window_op *w, kl_error *err) {
         if (vec_init(&w->res[ci], w->base.types[w->n_child + ci], n))
             return kl_err(err, KILN_ERR_MEMORY, "out of memory in window");
         w->n_res = ci + 1;
+    }
+    /* workers, and per call and worker a one-row finalize target */
+    w->n_workers = KL_MAX(1, KL_MIN(w->threads, WIN_MAX_THREADS));
+    if (n < 2 * KL_CHUNK_ROWS) w->n_workers = 1;
+    w->workers = kl_calloc((size_t)w->n_workers, sizeof(win_worker));
+    w->fins = kl_calloc(((size_t)w->n_calls ? w->n_calls : 1) * (size_t)w->n_workers, sizeof(kl_vec));
+    if (!w->workers || !w->fins) return kl_err(err, KILN_ERR_MEMORY, "out of memory in window");
+    for (uint32_t ci = 0; ci < w->n_calls; ci++) {
+        for (int t = 0; t < w->n_workers; t++) {
+            if (vec_init(&w->fins[w->n_fins], w->base.types[w->n_child + ci], 1))
+                return kl_err(err, KILN_ERR_MEMORY, "out of memory in window");
+            w->n_fins++;
+        }
     }
     /* calls with the same PARTITION BY / ORDER BY reuse one sort */
     bool *done = kl_calloc(w->n_calls ? w->n_calls : 1, sizeof(bool));
@@ -928,20 +1254,17 @@ static int win_build(window_op *w, kl_error *err) {
         }
     }
     kl_free(done);
+    /* results were written by several workers: their NULL flags are set here */
+    for (uint32_t ci = 0; ci < w->n_res; ci++)
+        if (w->res[ci].type != KILN_TYPE_NULL) w->res[ci].has_nulls = memchr(w->res[ci].nulls, 1, n) != NULL;
     /* the sort state is not needed for emission */
     kl_free(w->idx);
     kl_free(w->newpeer);
     kl_free(w->part_off);
-    kl_free(w->pairs);
-    kl_free(w->tmp);
-    kl_free(w->states);
     w->idx = NULL;
     w->newpeer = NULL;
     w->part_off = NULL;
-    w->pairs = w->tmp = NULL;
-    w->pairs_cap = 0;
-    w->states = NULL;
-    w->states_cap = 0;
+    win_workers_free(w);
     if (rc) return rc;
     w->built = true;
     return 0;
@@ -987,9 +1310,9 @@ static void window_free(kl_op *op) {
     kl_free(w->idx);
     kl_free(w->newpeer);
     kl_free(w->part_off);
-    kl_free(w->pairs);
-    kl_free(w->tmp);
-    kl_free(w->states);
+    win_workers_free(w);
+    for (uint32_t i = 0; i < w->n_fins; i++) vec_free(&w->fins[i]);
+    kl_free(w->fins);
     for (int a = 0; a < w->n_scratch; a++) vec_free(&w->scratch[a]);
     kl_free(w->scratch);
     kl_free(w->view.cols); /* view vectors are borrowed */
@@ -999,6 +1322,10 @@ static void window_free(kl_op *op) {
 }
 
 static const kl_op_vt window_vt = {"WINDOW", window_next, window_free, NULL};
+
+void op_window_set_threads(kl_op *op, int threads) {
+    if (op && op->vt == &window_vt) ((window_op *)op)->threads = threads < 1 ? 1 : threads;
+}
 
 void win_call_clear(kl_win_call *c) {
     if (!c) return;
@@ -1030,6 +1357,7 @@ kl_op *op_window(kl_op *child, kl_win_call *calls, uint32_t n_calls) {
     }
     w->base.vt = &window_vt;
     w->base.child = child;
+    w->threads = 1;
     w->calls = calls;
     w->n_calls = n_calls;
     w->n_child = child ? child->n_cols : 0;

@@ -77,6 +77,11 @@ typedef struct kl_win_call {
  */
 kl_op *op_window(kl_op *child, kl_win_call *calls, uint32_t n_calls);
 
+/** Evaluate with up to `threads` threads: partitions are sorted and evaluated in parallel (a
+ *  partition of WIN_PAR_SORT rows or more is sorted by all threads); results are the same for
+ *  any thread count. Call before the first op_next(). */
+void op_window_set_threads(kl_op *op, int threads);
+
 /** If op is a window operator (not yet pulled): its calls, their number and the number of
  *  child columns (output column n_child + i is call i); NULL otherwise. */
 const kl_win_call *op_window_calls(const kl_op *op, uint32_t *n_calls, uint32_t *n_child);

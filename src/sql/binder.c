@@ -2822,6 +2822,7 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
         kl_free(desc);
         kl_free(nf);
         if (!*op) return bind_oom(b);
+        op_sort_set_threads(*op, b->threads);
     }
     if (sel->limit || sel->offset) {
         int64_t lim = -1, off = 0;
@@ -3235,6 +3236,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             rc = bind_oom(b);
             goto done;
         }
+        op_window_set_threads(op, b->threads);
     }
     if (qualify) {
         if ((rc = op_topn_rewrite(&op, qualify, b->threads))) {
@@ -3301,6 +3303,7 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
             rc = bind_oom(b);
             goto done;
         }
+        op_sort_set_threads(op, b->threads);
     }
     if (sel->limit || sel->offset) {
         int64_t lim = -1, off = 0;

@@ -175,6 +175,8 @@ static void w_frame(kl_win_call *c, kl_frame_kind f, kl_bound_kind s, int64_t so
 
 /* ---- running ------------------------------------------------------------------------------ */
 
+static int g_threads = 1; /* op_window_set_threads() of every run */
+
 /* Run op_window over a scan of t; returns the output copied into a table (NULL on error). */
 static kl_table *run(const kl_table *t, kl_win_call *calls, uint32_t n_calls, int *rc_out,
                      kl_error *err) {
@@ -184,6 +186,7 @@ static kl_table *run(const kl_table *t, kl_win_call *calls, uint32_t n_calls, in
         *rc_out = KILN_ERR_MEMORY;
         return NULL;
     }
+    op_window_set_threads(op, g_threads);
     char *names[64];
     for (uint32_t c = 0; c < op->n_cols; c++) names[c] = "c";
     kl_table *out = table_create(NULL, op->n_cols, names, op->types);
@@ -1089,6 +1092,171 @@ static void test_free_without_draining(void **state) {
     MEM_END;
 }
 
+/* ---- threads: the same results at 1 and 4 threads ------------------------------------------ */
+
+#define PAR_N 300000 /* more than WIN_PAR_SORT: the partition-less calls take the parallel sort */
+
+/* c0 partition key (row % 997, NULL every 101st row), c1 DOUBLE order key with duplicates and
+   NULLs, c2 VARCHAR with duplicates and NULLs, c3 BIGINT */
+static void par_cell(kl_vec *v, uint32_t r, uint64_t row, uint32_t c) {
+    uint64_t h = row * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    if (c == 0) {
+        if (row % 101 == 0) vec_set_null(v, r);
+        else VEC_I64(v)[r] = (int64_t)(row % 997);
+    } else if (c == 1) {
+        if (h % 53 == 0) vec_set_null(v, r);
+        else VEC_F64(v)[r] = (double)(h % 5000) / 8.0 - 100.0;
+    } else if (c == 2) {
+        if (h % 37 == 0) {
+            vec_set_null(v, r);
+        } else {
+            char buf[32];
+            int len = snprintf(buf, sizeof buf, "k%llu", (unsigned long long)((h >> 7) % 3000));
+            assert_int_equal(vec_set_string(v, r, buf, (size_t)len), 0);
+        }
+    } else {
+        VEC_I64(v)[r] = (int64_t)((h >> 11) % 100000) - 50000;
+    }
+}
+
+static kl_win_call *par_calls(uint32_t *n) {
+    *n = 7;
+    kl_win_call *c = calls_new(*n);
+    w_fn(&c[0], KL_WIN_ROW_NUMBER, BI); /* one big partition, fixed-width key */
+    w_order(&c[0], 1, DB, true, true);
+    w_fn(&c[1], KL_WIN_RANK, BI); /* one big partition, comparator */
+    w_order(&c[1], 2, VC, false, false);
+    w_order(&c[1], 3, BI, true, false);
+    w_agg(&c[2], "sum", 1, col(3, BI), NULL);
+    w_part(&c[2], 0, BI);
+    w_order(&c[2], 1, DB, false, false);
+    w_frame(&c[2], KL_FRAME_ROWS, KL_BOUND_PRECEDING, 2, KL_BOUND_CURRENT_ROW, 0);
+    w_agg(&c[3], "min", 1, col(2, VC), NULL); /* string results from every worker */
+    w_part(&c[3], 0, BI);
+    w_order(&c[3], 3, BI, false, false);
+    w_frame(&c[3], KL_FRAME_ROWS, KL_BOUND_PRECEDING, 100, KL_BOUND_FOLLOWING, 100);
+    w_agg(&c[4], "string_agg", 1, col(2, VC), NULL);
+    w_part(&c[4], 0, BI);
+    w_order(&c[4], 1, DB, false, true);
+    w_frame(&c[4], KL_FRAME_ROWS, KL_BOUND_PRECEDING, 1, KL_BOUND_CURRENT_ROW, 0);
+    w_fn(&c[5], KL_WIN_LAG, VC);
+    w_arg(&c[5], col(2, VC));
+    w_part(&c[5], 0, BI);
+    w_order(&c[5], 1, DB, false, false);
+    w_agg(&c[6], "avg", 1, col(3, BI), NULL); /* default frame: running, peers included */
+    w_part(&c[6], 0, BI);
+    w_order(&c[6], 1, DB, true, false);
+    return c;
+}
+
+static void expect_same_tables(const kl_table *a, const kl_table *b) {
+    assert_int_equal(a->n_rows, b->n_rows);
+    assert_int_equal(a->n_cols, b->n_cols);
+    kl_buf x = {0}, y = {0};
+    for (uint64_t i = 0; i < a->n_rows; i++) {
+        for (uint32_t c = 0; c < a->n_cols; c++) {
+            uint32_t r;
+            const kl_vec *va = cell(a, i, c, &r), *vb = cell(b, i, c, &r);
+            x.len = y.len = 0;
+            bool na = vec_format_value(va, r, &x), nb = vec_format_value(vb, r, &y);
+            if (na != nb || x.len != y.len || (x.len && memcmp(x.data, y.data, x.len)))
+                fail_msg("row %llu column %u differs", (unsigned long long)i, c);
+        }
+    }
+    kl_buf_free(&x);
+    kl_buf_free(&y);
+}
+
+static void test_threads_same_result(void **state) {
+    (void)state;
+    MEM_BEGIN;
+    kl_type ty[4] = {BI, DB, VC, BI};
+    kl_table *t = tab_gen(ty, 4, PAR_N, par_cell);
+    uint32_t n;
+    kl_win_call *c = par_calls(&n);
+    g_threads = 1;
+    kl_table *r1 = run_ok(t, c, n);
+    c = par_calls(&n);
+    g_threads = 4;
+    kl_table *r4 = run_ok(t, c, n);
+    g_threads = 1;
+    expect_same_tables(r1, r4);
+    /* row_number over the one big partition is a permutation of 1..n, DESC NULLS FIRST */
+    uint8_t *seen = calloc(PAR_N + 1, 1);
+    assert_non_null(seen);
+    for (uint64_t i = 0; i < PAR_N; i++) {
+        int64_t rn = get_i64(r4, i, 4);
+        assert_true(rn >= 1 && rn <= PAR_N && !seen[rn]);
+        seen[rn] = 1;
+    }
+    free(seen);
+    for (uint64_t i = 1; i < PAR_N; i++) {
+        /* rows ordered by rn: check the order on a sample of pairs */
+        if (i % 1000) continue;
+        uint64_t j = i - 1;
+        int64_t ri = get_i64(r4, i, 4), rj = get_i64(r4, j, 4);
+        double vi = get_f64(r4, i, 1), vj = get_f64(r4, j, 1);
+        if (isnan(vi) != isnan(vj)) assert_true(isnan(vi) ? ri < rj : rj < ri);
+        else if (!isnan(vi) && vi != vj) assert_true(vi > vj ? ri < rj : rj < ri);
+        else assert_true(rj < ri); /* ties keep input order */
+    }
+    table_free(r1);
+    table_free(r4);
+    table_free(t);
+    MEM_END;
+}
+
+/* An error in one partition is the same at any thread count; memory returns to baseline. */
+static void test_threads_error(void **state) {
+    (void)state;
+    MEM_BEGIN;
+    kl_type ty[4] = {BI, DB, VC, BI};
+    kl_table *t = tab_gen(ty, 4, 50000, par_cell);
+    for (int th = 1; th <= 4; th += 3) {
+        kl_win_call *c = calls_new(1);
+        w_fn(&c[0], KL_WIN_NTILE, BI);
+        w_arg(&c[0], col(3, BI)); /* ntile(c3): c3 <= 0 in many partitions */
+        w_part(&c[0], 0, BI);
+        w_order(&c[0], 1, DB, false, false);
+        g_threads = th;
+        kl_error err = {0};
+        int rc;
+        kl_table *r = run(t, c, 1, &rc, &err);
+        g_threads = 1;
+        assert_null(r);
+        assert_int_equal(rc, KILN_ERR_INVALID);
+        assert_string_equal(err.message, "Argument for ntile must be greater than zero");
+    }
+    table_free(t);
+    MEM_END;
+}
+
+/* Allocation failures with workers: a clean error, memory back to baseline. */
+static void test_threads_allocation_failures(void **state) {
+    (void)state;
+    MEM_BEGIN;
+    kl_type ty[4] = {BI, DB, VC, BI};
+    kl_table *t = tab_gen(ty, 4, 20000, par_cell);
+    size_t after_table = kl_mem_in_use();
+    g_threads = 4;
+    for (long f = 1; f < 400; f += 7) {
+        uint32_t n;
+        kl_win_call *c = par_calls(&n);
+        kl_error err = {0};
+        int rc;
+        kl_mem_fail_after(f);
+        kl_table *r = run(t, c, n, &rc, &err);
+        kl_mem_fail_after(0);
+        if (rc) assert_null(r);
+        table_free(r);
+        assert_int_equal(kl_mem_in_use(), after_table);
+    }
+    g_threads = 1;
+    table_free(t);
+    MEM_END;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_row_number),
@@ -1118,6 +1286,9 @@ int main(void) {
         cmocka_unit_test(test_generic_sort_two_keys),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_free_without_draining),
+        cmocka_unit_test(test_threads_same_result),
+        cmocka_unit_test(test_threads_error),
+        cmocka_unit_test(test_threads_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
