@@ -64,6 +64,8 @@ int op_collect_parallel(kl_op *op, int threads, kl_table *t, bool *done, kl_erro
 kl_op *op_gather(kl_op *child, int threads);
 /** If op is a gather that was never pulled: free it and return its child; else op itself. */
 kl_op *op_gather_unwrap(kl_op *op);
+/** True if op is a gather that was never pulled. */
+bool op_is_gather(const kl_op *op);
 /** If op is a projection: the expression of output column col (owned by op); else NULL. */
 kl_expr *op_project_expr(const kl_op *op, uint32_t col);
 /** A copy of an aggregate call with cloned argument expressions; 0 or KILN_ERR_MEMORY. */
@@ -101,6 +103,8 @@ void op_sort_set_limit(kl_op *op, uint64_t top_n);
 /** Sort with up to `threads` threads (parallel runs, k-way merge, parallel output); the result
  *  is the same for any thread count. */
 void op_sort_set_threads(kl_op *op, int threads);
+/** If op is a sort: its key expressions (owned by op), directions and NULL placement; else NULL. */
+kl_expr *const *op_sort_keys(const kl_op *op, const bool **desc, const bool **nulls_first, uint32_t *n_keys);
 kl_op *op_limit(kl_op *child, int64_t limit /* -1 = none */, int64_t offset);
 kl_op *op_distinct(kl_op *child);
 

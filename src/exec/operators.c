@@ -261,6 +261,8 @@ static void gather_free(kl_op *op) {
 
 static const kl_op_vt gather_vt = {"GATHER", gather_next, gather_free, NULL};
 
+bool op_is_gather(const kl_op *op) { return op && op->vt == &gather_vt && !((const gather_op *)op)->built; }
+
 kl_op *op_gather_unwrap(kl_op *op) {
     if (!op || op->vt != &gather_vt || ((gather_op *)op)->built) return op;
     kl_op *child = op->child;

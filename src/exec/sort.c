@@ -1152,6 +1152,15 @@ static void sort_free(kl_op *op) {
 
 static const kl_op_vt sort_vt = {"ORDER_BY", sort_next, sort_free, NULL};
 
+kl_expr *const *op_sort_keys(const kl_op *op, const bool **desc, const bool **nulls_first, uint32_t *n_keys) {
+    if (!op || op->vt != &sort_vt) return NULL;
+    const sort_op *s = (const sort_op *)op;
+    *desc = s->desc;
+    *nulls_first = s->nulls_first;
+    *n_keys = s->n_keys;
+    return s->keys;
+}
+
 void op_sort_set_limit(kl_op *op, uint64_t top_n) {
     if (op && op->vt == &sort_vt) ((sort_op *)op)->top_n = top_n;
 }

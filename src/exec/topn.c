@@ -37,7 +37,8 @@
 #include "exec/window.h"
 #include "func/func.h"
 
-#define TOPN_MAX_K 64
+#define TOPN_MAX_K 64            /* row_number() <= k with partitions */
+#define TOPN_MAX_SORT_K 65536    /* ORDER BY ... LIMIT n (one partition) */
 #define TOPN_MIN_STORE (1u << 20)
 
 typedef struct topn_op {
@@ -208,7 +209,7 @@ static void topn_sift_down(const topn_op *t, topn_ent *h, uint32_t n, uint32_t i
 
 static int topn_grow_groups(topn_op *t, uint32_t n, kl_error *err) {
     if (n > t->groups_cap) {
-        uint32_t cap = t->groups_cap ? t->groups_cap : 64;
+        uint32_t cap = t->groups_cap ? t->groups_cap : t->ht ? 64 : 1;
         while (cap < n) cap *= 2;
         uint64_t *grp = kl_realloc(t->grp, (size_t)cap * t->stride * sizeof *grp);
         if (!grp) return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
@@ -495,11 +496,15 @@ static int cmp_pair(const void *a, const void *b) {
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+static int topn_qsort_cmp(const void *a, const void *b, void *arg) {
+    return topn_ent_cmp((const topn_op *)arg, (const topn_ent *)a, (const topn_ent *)b);
+}
+
 /* Number the kept rows of every partition and list them in input order. */
 static int topn_finish(topn_op *t, kl_error *err) {
     TRY(topn_compact(t, err));
     uint64_t n = t->n_stored;
-    topn_pair *tmp = kl_malloc((n ? n : 1) * 2 * sizeof(topn_pair)); /* (pos, id << 8 | rn) + scratch */
+    topn_pair *tmp = kl_malloc((n ? n : 1) * 2 * sizeof(topn_pair)); /* (pos, id << 24 | rn) + scratch */
     t->out_ids = kl_malloc((n ? n : 1) * sizeof(uint64_t));
     t->out_rn = kl_malloc((n ? n : 1) * sizeof(int64_t));
     if (!tmp || !t->out_ids || !t->out_rn) {
@@ -511,16 +516,20 @@ static int topn_finish(topn_op *t, kl_error *err) {
     for (uint32_t g = 0; g < t->n_groups; g++) {
         topn_ent *h = topn_heap(t, g);
         uint32_t c = *topn_cnt(t, g);
-        /* heap -> ascending order (insertion sort: c <= k is small) */
-        for (uint32_t i = 1; i < c; i++)
-            for (uint32_t j = i; j > 0 && topn_ent_cmp(t, &h[j - 1], &h[j]) > 0; j--) {
-                topn_ent x = h[j];
-                h[j] = h[j - 1];
-                h[j - 1] = x;
-            }
+        /* heap -> ascending order */
+        if (c > 32) {
+            qsort_r(h, c, sizeof *h, topn_qsort_cmp, t);
+        } else {
+            for (uint32_t i = 1; i < c; i++)
+                for (uint32_t j = i; j > 0 && topn_ent_cmp(t, &h[j - 1], &h[j]) > 0; j--) {
+                    topn_ent x = h[j];
+                    h[j] = h[j - 1];
+                    h[j - 1] = x;
+                }
+        }
         for (uint32_t i = 0; i < c; i++) {
             tmp[m].key = (uint64_t)topn_pos(t, h[i].id);
-            tmp[m].val = (uint64_t)h[i].id << 8 | (i + 1);
+            tmp[m].val = (uint64_t)h[i].id << 24 | (i + 1); /* k <= TOPN_MAX_SORT_K < 2^24 */
             m++;
         }
     }
@@ -531,8 +540,8 @@ static int topn_finish(topn_op *t, kl_error *err) {
         return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
     }
     for (uint64_t i = 0; i < m; i++) {
-        t->out_ids[i] = tmp[i].val >> 8;
-        t->out_rn[i] = (int64_t)(tmp[i].val & 0xff);
+        t->out_ids[i] = tmp[i].val >> 24;
+        t->out_rn[i] = (int64_t)(tmp[i].val & 0xffffff);
     }
     t->n_out = m;
     kl_free(tmp);
@@ -717,7 +726,7 @@ static int64_t topn_bound(const kl_expr *e, uint32_t *col) {
 /* 1: rewritten, 0: not applicable, KILN_ERR_MEMORY: out of memory (a slot of the tree is NULL
    then; freeing the tree is still fine). */
 static int topn_try(kl_op **slot, uint32_t col, int64_t k, int threads) {
-    if (k < 1 || k > TOPN_MAX_K) return 0;
+    if (k < 1 || k > TOPN_MAX_SORT_K) return 0;
     /* follow the column down through projections that pass it on */
     while (*slot) {
         kl_expr *e = op_project_expr(*slot, col);
@@ -729,6 +738,7 @@ static int topn_try(kl_op **slot, uint32_t col, int64_t k, int threads) {
     uint32_t n_calls, n_child;
     const kl_win_call *calls = op_window_calls(*slot, &n_calls, &n_child);
     if (!calls || n_calls != 1 || col != n_child || calls[0].kind != KL_WIN_ROW_NUMBER) return 0;
+    if (calls[0].n_partition && k > TOPN_MAX_K) return 0; /* k entries per partition */
     kl_win_call *owned;
     kl_op *child = op_window_dismantle(*slot, &owned, &n_calls);
     *slot = NULL;
@@ -761,4 +771,44 @@ int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads) {
         if (rc) return rc == 1 ? 0 : rc;
     }
     return 0;
+}
+
+/* ---- ORDER BY ... LIMIT n on several threads --------------------------------------------------- */
+
+int op_topn_below_sort(kl_op *sort, uint64_t n, int threads) {
+    const bool *desc, *nf;
+    uint32_t nk;
+    kl_expr *const *keys = op_sort_keys(sort, &desc, &nf, &nk);
+    if (threads < 2 || n == 0 || n > TOPN_MAX_SORT_K || !keys || nk == 0 || !op_is_gather(sort->child))
+        return 0;
+    uint32_t n_child = sort->child->n_cols;
+    kl_expr **order = kl_calloc(nk, sizeof(kl_expr *));
+    bool *d = kl_malloc(nk * sizeof(bool)), *f = kl_malloc(nk * sizeof(bool));
+    kl_expr **cols = kl_calloc(n_child ? n_child : 1, sizeof(kl_expr *));
+    bool ok = order && d && f && cols;
+    for (uint32_t j = 0; ok && j < nk; j++) ok = (order[j] = expr_clone(keys[j])) != NULL;
+    for (uint32_t c = 0; ok && c < n_child; c++) ok = (cols[c] = expr_new_column(c, sort->child->types[c])) != NULL;
+    if (!ok) {
+        for (uint32_t j = 0; order && j < nk; j++) expr_free(order[j]);
+        for (uint32_t c = 0; cols && c < n_child; c++) expr_free(cols[c]);
+        kl_free(order);
+        kl_free(d);
+        kl_free(f);
+        kl_free(cols);
+        return KILN_ERR_MEMORY;
+    }
+    memcpy(d, desc, nk * sizeof(bool));
+    memcpy(f, nf, nk * sizeof(bool));
+    /* sort <- [columns of the child] <- TOPN_WINDOW (one partition, k = n) <- the gather's input:
+       the heaps are filled on all threads, the sort then orders at most n rows */
+    kl_op *child = op_gather_unwrap(sort->child);
+    sort->child = NULL;
+    kl_op *t = topn_create(child, NULL, 0, order, d, f, nk, (uint32_t)n);
+    if (t) ((topn_op *)t)->threads = threads;
+    kl_op *p = t ? op_project(t, cols, n_child) : NULL;
+    if (!t)
+        for (uint32_t c = 0; c < n_child; c++) expr_free(cols[c]);
+    if (!t) kl_free(cols);
+    sort->child = p;
+    return p ? 0 : KILN_ERR_MEMORY;
 }

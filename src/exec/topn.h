@@ -17,4 +17,13 @@
  */
 int op_topn_rewrite(kl_op **op, const kl_expr *pred, int threads);
 
+/**
+ * ORDER BY ... LIMIT n with a parallel input: when `sort` is a sort operator (not yet pulled)
+ * reading through a gather and n <= 65536, the gather is replaced by per-thread top-n heaps
+ * (TOPN_WINDOW without partitions, ties by input position like the sort), so only the n best
+ * rows reach the sort. Returns 0 (also when not applicable) or KILN_ERR_MEMORY (then sort's
+ * child may be NULL: the caller frees the sort and fails).
+ */
+int op_topn_below_sort(kl_op *sort, uint64_t n, int threads);
+
 #endif /* KL_TOPN_H */

@@ -2829,7 +2829,10 @@ static int order_limit_output(binder *b, ast_select *sel, kl_op **op, char **nam
         if (sel->limit) TRY(limit_value(b, sel->limit, "LIMIT", &lim));
         if (sel->offset) TRY(limit_value(b, sel->offset, "OFFSET", &off));
         if (off < 0) off = 0;
-        if (n_order && lim >= 0 && lim <= INT64_MAX - off) op_sort_set_limit(*op, (uint64_t)(lim + off));
+        if (n_order && lim >= 0 && lim <= INT64_MAX - off) {
+            op_sort_set_limit(*op, (uint64_t)(lim + off));
+            if (op_topn_below_sort(*op, (uint64_t)(lim + off), b->threads)) return bind_oom(b);
+        }
         *op = op_limit(*op, lim, off);
         if (!*op) return bind_oom(b);
     }
@@ -3310,7 +3313,13 @@ static int plan_select(binder *b, ast_select *sel, kl_op **out, char ***names_ou
         if (sel->limit && (rc = limit_value(b, sel->limit, "LIMIT", &lim))) goto done;
         if (sel->offset && (rc = limit_value(b, sel->offset, "OFFSET", &off))) goto done;
         if (off < 0) off = 0;
-        if (n_order && lim >= 0 && lim <= INT64_MAX - off) op_sort_set_limit(op, (uint64_t)(lim + off));
+        if (n_order && lim >= 0 && lim <= INT64_MAX - off) {
+            op_sort_set_limit(op, (uint64_t)(lim + off));
+            if (op_topn_below_sort(op, (uint64_t)(lim + off), b->threads)) {
+                rc = bind_oom(b);
+                goto done;
+            }
+        }
         op = op_limit(op, lim, off);
         if (!op) {
             rc = bind_oom(b);
