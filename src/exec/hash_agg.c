@@ -19,14 +19,26 @@
  * a counting sort into a selection vector, and inserted partition by partition
  * (ht_find_or_insert_hashed).
  *
+ * Append mode. A split local that has reached HAGG_APPEND_CHECK groups (checked again at
+ * each doubling) with more than 9 groups per 10 input rows gains nothing from its tables
+ * (almost every row is a new group, and tables larger than the caches make every probe a
+ * miss): from then on its rows are hashed, scattered and appended to per-partition *bags*
+ * (ht_append_hashed: key storage without slots; one state row per input row), and the
+ * merge builds each partition's table from the bags, so the only lookups happen there, one
+ * partition (a cache-friendlier table) at a time, on all threads. This happens at one
+ * thread too (the merge then has one worker).
+ *
  * Merge (partition-wise, parallel). Equal keys hash alike, so partition p of every local
  * aggregate holds the only copies of its keys: partition p is merged independently of all
  * others. Worker threads take partitions from an atomic counter; for partition p the largest
  * local copy is adopted as is (no copy) and the others are folded into it with their stored
  * hashes (no re-hashing): a key new to the adopted table has its state row moved (memcpy,
- * the source re-initialised so destroying it is harmless), a known key is combined with the
- * aggregate's combine(). Merged sources are freed at once, so memory is released while the
- * merge proceeds. Without any split local (few groups) the merge is a single task.
+ * the source re-initialised when an aggregate has destroy()), a known key is combined with the
+ * aggregate's combine(). Bags are folded in the same way after the tables (the table is
+ * first reserved for every copy of the partition; a key repeated inside a bag is combined
+ * into the state its first row moved). Groups move with ht_insert_from (keys copied in
+ * stored form, no unpacking or re-hashing). Merged sources are freed at once, so memory is
+ * released while the merge proceeds. Without any split local (few groups) the merge is a single task.
  *
  * Emit: partition after partition, in group-id order within one; a fully emitted partition
  * is freed on the next call (its keys were referenced by the previous output chunk).
@@ -36,7 +48,10 @@
  *
  * Bounds: a partial's scratch is O(KL_CHUNK_ROWS); a split costs one pass over at most
  * HAGG_PARTITION_AT groups; memory beyond the groups themselves is the empty space of the
- * tables (load factor <= 0.5, key arrays doubling).
+ * tables (load factor <= 0.5, key arrays doubling). In append mode a local holds one key
+ * and one state row per input row after the switch: if the rest of its input repeats keys
+ * more than its first HAGG_APPEND_CHECK groups did, that exceeds the grouped size by the
+ * repetition factor (until the merge folds it).
  */
 #include <pthread.h>
 
@@ -49,12 +64,22 @@
 #define HAGG_PARTS (1u << HAGG_RADIX_BITS)
 #define HAGG_PARTITION_AT 32768u /* groups of a one-partition table before it is split */
 #define HAGG_MAX_THREADS 64
+/* Append mode: a split local aggregate whose groups have reached HAGG_APPEND_CHECK (and
+   each doubling after) while barely reducing its input (more than 9 groups per 10 rows) stops
+   looking keys up: later rows are appended to per-partition bags, and the merge builds each
+   partition's table from them (one hashing pass, one partition at a time). */
+#define HAGG_APPEND_CHECK (1u << 19)
+
+/* Testing hook (tests/unit/test_hash_agg.c declares it): the first append-mode check, in
+   groups; 0 = HAGG_APPEND_CHECK. */
+uint64_t kl_hagg_append_check = 0;
 
 typedef struct hagg_part {
     kl_ht *ht;        /* NULL for an aggregate without keys */
     char **blocks;    /* state rows, HAGG_BLOCK groups per block */
     size_t n_blocks;
     uint32_t n_groups; /* groups with a state row (<= ht_group_count while a batch runs) */
+    uint32_t reserved; /* groups the table was reserved for by a merge */
 } hagg_part;
 
 typedef struct hagg_op {
@@ -68,13 +93,15 @@ typedef struct hagg_op {
     size_t row_size;  /* bytes of one group's states */
     hagg_part *parts; /* n_parts partitions: 1, or HAGG_PARTS after a split */
     uint32_t n_parts;
+    hagg_part *bags;  /* append mode: HAGG_PARTS bags (key tables filled by ht_append_hashed) */
+    uint64_t rows_in; /* rows consumed, and groups in parts (for the append-mode decision) */
+    uint64_t groups_in;
+    uint64_t check_at;
     bool built;
     uint32_t out_part; /* emitting: current partition and groups of it already emitted */
     uint32_t emitted;
     kl_vec **key_vecs;
     kl_vec **arg_vecs;
-    kl_vec *tmp_keys; /* n_keys vectors of KL_CHUNK_ROWS: keys read back for split/merge */
-    kl_vec **tmp_kp;
     int threads;      /* parallel build with this many threads when the child can be cloned */
     int thread_rc;    /* a partial's result when built on a worker thread */
     kl_error thread_err;
@@ -137,19 +164,6 @@ static void hagg_part_free(hagg_op *h, hagg_part *p, bool destroy) {
     memset(p, 0, sizeof *p);
 }
 
-static int hagg_tmp_keys(hagg_op *h, kl_error *err) {
-    if (h->tmp_keys || h->n_keys == 0) return 0;
-    h->tmp_keys = kl_calloc(h->n_keys, sizeof(kl_vec));
-    h->tmp_kp = kl_calloc(h->n_keys, sizeof(kl_vec *));
-    if (!h->tmp_keys || !h->tmp_kp) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-    for (uint32_t k = 0; k < h->n_keys; k++) {
-        h->tmp_kp[k] = &h->tmp_keys[k];
-        if (vec_init(&h->tmp_keys[k], h->key_types[k], KL_CHUNK_ROWS))
-            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-    }
-    return 0;
-}
-
 /* Order rows [0, n) by their partition (row_part[]) into sel[]; off[p]..off[p+1] are the
    rows of partition p. Stable, so each partition sees its rows in input order. */
 static void hagg_scatter(hagg_op *h, uint32_t n, uint32_t off[HAGG_PARTS + 1]) {
@@ -177,7 +191,6 @@ static void hagg_scatter(hagg_op *h, uint32_t n, uint32_t off[HAGG_PARTS + 1]) {
  */
 static int hagg_split(hagg_op *h, kl_error *err) {
     if (h->n_parts != 1 || h->n_keys == 0) return 0;
-    TRY(hagg_tmp_keys(h, err));
     hagg_part *np = kl_calloc(HAGG_PARTS, sizeof *np);
     if (!np) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
     int rc = 0;
@@ -186,7 +199,6 @@ static int hagg_split(hagg_op *h, kl_error *err) {
     hagg_part *old = &h->parts[0];
     for (uint32_t first = 0; !rc && first < old->n_groups; first += KL_CHUNK_ROWS) {
         uint32_t n = KL_MIN(old->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
-        ht_get_keys(old->ht, first, n, h->tmp_kp);
         ht_get_hashes(old->ht, first, n, h->hashes);
         uint32_t off[HAGG_PARTS + 1];
         hagg_scatter(h, n, off);
@@ -194,7 +206,7 @@ static int hagg_split(hagg_op *h, kl_error *err) {
             uint32_t cnt = off[p + 1] - off[p];
             if (!cnt) continue;
             hagg_part *d = &np[p];
-            if ((rc = ht_find_or_insert_hashed(d->ht, h->tmp_kp, h->hashes, h->sel + off[p], cnt, h->gids, err))) break;
+            if ((rc = ht_insert_from(d->ht, old->ht, first, h->sel + off[p], cnt, h->gids, err))) break;
             if ((rc = hagg_add_groups(h, d, ht_group_count(d->ht), false, err))) break;
             for (uint32_t j = off[p]; j < off[p + 1]; j++) {
                 uint32_t i = h->sel[j];
@@ -214,6 +226,27 @@ static int hagg_split(hagg_op *h, kl_error *err) {
     return 0;
 }
 
+/* Switch to append mode: HAGG_PARTS empty bags. */
+static int hagg_start_append(hagg_op *h, kl_error *err) {
+    hagg_part *b = kl_calloc(HAGG_PARTS, sizeof *b);
+    if (!b) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    for (uint32_t p = 0; p < HAGG_PARTS; p++) {
+        if (!(b[p].ht = ht_create(h->key_types, h->n_keys))) {
+            for (uint32_t q = 0; q < p; q++) hagg_part_free(h, &b[q], false);
+            kl_free(b);
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+        }
+    }
+    h->bags = b;
+    return 0;
+}
+
+static void hagg_bags_free(hagg_op *h) {
+    for (uint32_t p = 0; h->bags && p < HAGG_PARTS; p++) hagg_part_free(h, &h->bags[p], true);
+    kl_free(h->bags);
+    h->bags = NULL;
+}
+
 /* Aggregate one input chunk into this operator's partitions. */
 static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
     if (h->n_keys == 0) {
@@ -227,6 +260,21 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
             TRY(ht_find_or_insert(p->ht, h->key_vecs, n, h->gids, err));
             TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
             for (uint32_t i = 0; i < n; i++) h->rows[i] = hagg_state(h, p, h->gids[i]);
+        } else if (h->bags) {
+            ht_hash(h->parts[0].ht, h->key_vecs, n, h->hashes);
+            uint32_t off[HAGG_PARTS + 1];
+            hagg_scatter(h, n, off);
+            for (uint32_t q = 0; q < HAGG_PARTS; q++) {
+                uint32_t cnt = off[q + 1] - off[q];
+                if (!cnt) continue;
+                hagg_part *p = &h->bags[q];
+                TRY(ht_append_hashed(p->ht, h->key_vecs, h->hashes, h->sel + off[q], cnt, h->gids, err));
+                TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+                for (uint32_t j = off[q]; j < off[q + 1]; j++) {
+                    uint32_t i = h->sel[j];
+                    h->rows[i] = hagg_state(h, p, h->gids[i]);
+                }
+            }
         } else {
             ht_hash(h->parts[0].ht, h->key_vecs, n, h->hashes);
             uint32_t off[HAGG_PARTS + 1];
@@ -237,8 +285,10 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
                 uint32_t cnt = off[q + 1] - off[q];
                 if (!cnt) continue;
                 hagg_part *p = &h->parts[q];
+                uint32_t before = p->n_groups;
                 TRY(ht_find_or_insert_hashed(p->ht, h->key_vecs, h->hashes, h->sel + off[q], cnt, h->gids, err));
                 TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+                h->groups_in += p->n_groups - before;
                 for (uint32_t j = off[q]; j < off[q + 1]; j++) {
                     uint32_t i = h->sel[j];
                     h->rows[i] = hagg_state(h, p, h->gids[i]);
@@ -253,7 +303,14 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
         for (uint32_t i = 0; i < n; i++) h->ptrs[i] = h->rows[i] + off;
         TRY(ac->def->update(&ac->ctx, h->ptrs, h->arg_vecs, ac->n_args, n, err));
     }
-    if (h->n_parts == 1 && h->parts[0].n_groups > HAGG_PARTITION_AT) TRY(hagg_split(h, err));
+    h->rows_in += n;
+    if (h->n_parts == 1) {
+        h->groups_in = h->parts[0].n_groups;
+        if (h->parts[0].n_groups > HAGG_PARTITION_AT) TRY(hagg_split(h, err));
+    } else if (!h->bags && h->groups_in >= h->check_at) {
+        if (h->groups_in * 10 > h->rows_in * 9) TRY(hagg_start_append(h, err));
+        else h->check_at *= 2;
+    }
     return 0;
 }
 
@@ -279,7 +336,8 @@ static void *hagg_thread(void *arg) {
 /*
  * Fold partition s into partition d (same keys and aggregates); `w` supplies the scratch and
  * the aggregate contexts (it is the calling worker's own operator). s keeps owning the
- * states it still has; moved ones were re-initialised, so destroying s afterwards is right.
+ * states it still has; moved ones were re-initialised (when an aggregate has destroy()), so
+ * destroying s afterwards is right.
  */
 static int hagg_merge_part(hagg_op *w, hagg_part *d, hagg_part *s, kl_error *err) {
     if (s->n_groups == 0) return 0;
@@ -290,23 +348,33 @@ static int hagg_merge_part(hagg_op *w, hagg_part *d, hagg_part *s, kl_error *err
             TRY(w->aggs[a].def->combine(&w->aggs[a].ctx, dst + w->offsets[a], src + w->offsets[a], err));
         return 0;
     }
-    TRY(hagg_tmp_keys(w, err));
+    /* room for every group of s, growing geometrically (many small runs are merged into
+       one destination, which must not be re-allocated for each) */
     uint64_t want = (uint64_t)ht_group_count(d->ht) + s->n_groups;
-    TRY(ht_reserve(d->ht, (uint32_t)KL_MIN(want, (uint64_t)UINT32_MAX - 1), err));
+    if (want > d->reserved) {
+        uint64_t r = KL_MAX(want, (uint64_t)d->reserved + d->reserved / 2);
+        r = KL_MIN(r, (uint64_t)UINT32_MAX - 1);
+        TRY(ht_reserve(d->ht, (uint32_t)r, err));
+        d->reserved = (uint32_t)r;
+    }
+    bool reinit = false;
+    for (uint32_t a = 0; a < w->n_aggs; a++) reinit |= w->aggs[a].def->destroy != NULL;
     for (uint32_t first = 0; first < s->n_groups; first += KL_CHUNK_ROWS) {
         uint32_t n = KL_MIN(s->n_groups - first, (uint32_t)KL_CHUNK_ROWS);
-        ht_get_keys(s->ht, first, n, w->tmp_kp);
-        ht_get_hashes(s->ht, first, n, w->hashes);
         uint32_t old = d->n_groups;
-        ht_prefetch(d->ht, w->hashes, NULL, n);
-        TRY(ht_find_or_insert_hashed(d->ht, w->tmp_kp, w->hashes, NULL, n, w->gids, err));
+        TRY(ht_insert_from(d->ht, s->ht, first, NULL, n, w->gids, err));
         TRY(hagg_add_groups(w, d, ht_group_count(d->ht), false, err));
+        /* new groups get ids old, old+1, ... in row order: the first row of each moves its
+           state; a later row with the same key (bags repeat keys) is combined */
+        uint32_t next_new = old;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t g = w->gids[i];
             char *src = hagg_state(w, s, first + i), *dst = hagg_state(w, d, g);
-            if (g >= old) {
+            if (g == next_new) {
+                next_new++;
                 memcpy(dst, src, w->row_size);
-                for (uint32_t a = 0; a < w->n_aggs; a++) w->aggs[a].def->init(&w->aggs[a].ctx, src + w->offsets[a]);
+                if (reinit) /* only destroy() reads a moved state again */
+                    for (uint32_t a = 0; a < w->n_aggs; a++) w->aggs[a].def->init(&w->aggs[a].ctx, src + w->offsets[a]);
             } else {
                 for (uint32_t a = 0; a < w->n_aggs; a++)
                     TRY(w->aggs[a].def->combine(&w->aggs[a].ctx, dst + w->offsets[a], src + w->offsets[a], err));
@@ -343,8 +411,30 @@ static int hagg_merge_task(hagg_merge *m, hagg_op *w, uint32_t p, kl_error *err)
         h->parts[p] = m->locals[best]->parts[p];
         m->locals[best]->parts[p] = tmp;
     }
+    /* room for all copies at once when there are bags (their rows barely repeat keys);
+       otherwise hagg_merge_part grows the table geometrically */
+    bool bags = false;
+    for (int t = 0; t < m->n_locals; t++) bags |= m->locals[t]->bags != NULL;
+    if (bags && h->n_keys) {
+        uint64_t total = 0;
+        for (int t = 0; t < m->n_locals; t++) {
+            total += m->locals[t]->parts[p].n_groups;
+            if (m->locals[t]->bags) total += m->locals[t]->bags[p].n_groups;
+        }
+        total = KL_MIN(total, (uint64_t)UINT32_MAX - 1);
+        if (total > h->parts[p].reserved) {
+            TRY(ht_reserve(h->parts[p].ht, (uint32_t)total, err));
+            h->parts[p].reserved = (uint32_t)total;
+        }
+    }
     for (int t = 1; t < m->n_locals; t++) {
         hagg_part *s = &m->locals[t]->parts[p];
+        TRY(hagg_merge_part(w, &h->parts[p], s, err));
+        hagg_part_free(w, s, true);
+    }
+    for (int t = 0; t < m->n_locals; t++) {
+        if (!m->locals[t]->bags) continue;
+        hagg_part *s = &m->locals[t]->bags[p];
         TRY(hagg_merge_part(w, &h->parts[p], s, err));
         hagg_part_free(w, s, true);
     }
@@ -395,6 +485,8 @@ static int hagg_merge_all(hagg_op **locals, int n_locals, int n_threads, kl_erro
             if (err) *err = wk[i].err;
         }
     }
+    if (!rc)
+        for (int t = 0; t < n_locals; t++) hagg_bags_free(locals[t]); /* all merged (empty) */
     return rc;
 }
 
@@ -437,6 +529,7 @@ static int hagg_build(hagg_op *h, kl_error *err) {
     int rc;
     if (n == 0) {
         rc = hagg_build_local(h, err);
+        if (!rc && h->bags) rc = hagg_merge_all(locals, 1, 1, err);
     } else {
         for (int i = 1; i <= n; i++) started[i] = pthread_create(&tids[i], NULL, hagg_thread, locals[i]) == 0;
         /* a partial whose thread could not start is built here, after our own input */
@@ -501,6 +594,7 @@ static void hagg_free(kl_op *op) {
     hagg_op *h = (hagg_op *)op;
     for (uint32_t p = 0; h->parts && p < h->n_parts; p++) hagg_part_free(h, &h->parts[p], true);
     kl_free(h->parts);
+    hagg_bags_free(h);
     for (uint32_t a = 0; a < h->n_aggs; a++) agg_call_clear(&h->aggs[a]);
     kl_free(h->aggs);
     for (uint32_t k = 0; k < h->n_keys; k++) expr_free(h->keys[k]);
@@ -509,9 +603,6 @@ static void hagg_free(kl_op *op) {
     kl_free(h->offsets);
     kl_free(h->key_vecs);
     kl_free(h->arg_vecs);
-    for (uint32_t k = 0; h->tmp_keys && k < h->n_keys; k++) vec_free(&h->tmp_keys[k]);
-    kl_free(h->tmp_keys);
-    kl_free(h->tmp_kp);
     /* Output key vectors reference the hash table's strings; nothing else to free. */
     op_base_free(op);
     kl_free(op);
@@ -548,6 +639,7 @@ kl_op *op_hash_agg(kl_op *child, kl_expr **keys, uint32_t n_keys, kl_agg_call *a
     h->parts = kl_calloc(1, sizeof *h->parts);
     if (!h->offsets || !h->key_vecs || !h->arg_vecs || !h->parts) goto fail;
     h->n_parts = 1;
+    h->check_at = kl_hagg_append_check ? kl_hagg_append_check : HAGG_APPEND_CHECK;
     /* states hold at most 8-byte aligned members (sum keeps its 128-bit total as two
        halves), so rows are packed at 8 bytes */
     h->row_size = 0;

@@ -750,3 +750,211 @@ void ht_get_hashes(const kl_ht *ht, uint32_t first, uint32_t n, uint64_t *out) {
     if (ht->n_keys == 0) memset(out, 0, (size_t)n * sizeof *out);
     else memcpy(out, ht->group_hash + first, (size_t)n * sizeof *out);
 }
+
+/* ---- table to table ------------------------------------------------------------------ */
+
+/* True if group gs of src has the same key as group gd of dst (same key types). */
+static inline bool ht_groups_equal(const kl_ht *dst, uint32_t gd, const kl_ht *src, uint32_t gs) {
+    for (uint32_t k = 0; k < dst->n_keys; k++) {
+        const ht_keycol *cd = &dst->cols[k], *cs = &src->cols[k];
+        bool nd = cd->nulls && cd->nulls[gd], ns = cs->nulls && cs->nulls[gs];
+        if (nd || ns) {
+            if (nd != ns) return false;
+            continue;
+        }
+        switch (cd->type) {
+        case KILN_TYPE_VARCHAR: {
+            uint64_t a = ((const uint64_t *)cd->data)[gd], b = ((const uint64_t *)cs->data)[gs];
+            if (a == b) break;
+            if (ht_pack_marker(a) != HT_STR_LONG || ht_pack_marker(b) != HT_STR_LONG) return false;
+            kl_str x = ht_unpack(&a), y = ht_unpack(&b);
+            if (x.len != y.len || memcmp(x.ptr, y.ptr, x.len) != 0) return false;
+            break;
+        }
+        case KILN_TYPE_DOUBLE: {
+            double a = ((const double *)cd->data)[gd], b = ((const double *)cs->data)[gs];
+            if (!(a == b || (isnan(a) && isnan(b)))) return false;
+            break;
+        }
+        case KILN_TYPE_INTERVAL:
+            if (kl_interval_cmp(((const kl_interval *)cd->data)[gd], ((const kl_interval *)cs->data)[gs]) != 0)
+                return false;
+            break;
+        default:
+            if (cd->elem && memcmp((const char *)cd->data + (size_t)gd * cd->elem,
+                                   (const char *)cs->data + (size_t)gs * cs->elem, cd->elem) != 0)
+                return false;
+            break;
+        }
+    }
+    return true;
+}
+
+/* Append the key of group gs of src as group n_groups of dst (room was reserved). */
+static int ht_copy_key(kl_ht *dst, const kl_ht *src, uint32_t gs, uint64_t hash) {
+    uint32_t g = dst->n_groups;
+    for (uint32_t k = 0; k < dst->n_keys; k++) {
+        ht_keycol *cd = &dst->cols[k];
+        const ht_keycol *cs = &src->cols[k];
+        bool is_null = cs->type == KILN_TYPE_NULL || (cs->nulls && cs->nulls[gs]);
+        if (is_null && !cd->nulls) {
+            cd->nulls = kl_calloc(dst->group_cap, 1);
+            if (!cd->nulls) return KILN_ERR_MEMORY;
+        }
+        if (cd->nulls) cd->nulls[g] = is_null;
+        if (!cd->elem) continue;
+        if (cd->type == KILN_TYPE_VARCHAR && !is_null) {
+            uint64_t w = ((const uint64_t *)cs->data)[gs];
+            if (ht_pack_marker(w) == HT_STR_LONG) {
+                kl_str s = ht_unpack(&w);
+                uint32_t len = (uint32_t)s.len;
+                char *p = kl_arena_alloc_bytes(&dst->strings, sizeof len + s.len);
+                if (!p || ((uintptr_t)p >> 56) != 0) return KILN_ERR_MEMORY;
+                memcpy(p, &len, sizeof len);
+                memcpy(p + sizeof len, s.ptr, s.len);
+                w = ht_pack_long(p);
+            }
+            ((uint64_t *)cd->data)[g] = w;
+        } else {
+            memcpy((char *)cd->data + (size_t)g * cd->elem, (const char *)cs->data + (size_t)gs * cs->elem,
+                   cd->elem);
+        }
+    }
+    dst->group_hash[g] = hash;
+    return 0;
+}
+
+int ht_insert_from(kl_ht *dst, const kl_ht *src, uint32_t first, const uint32_t *sel, uint32_t n,
+                   uint32_t *gids, kl_error *err) {
+    if (!dst || !src || dst->n_keys != src->n_keys)
+        return kl_err(err, KILN_ERR_INTERNAL, "ht_insert_from: tables do not match");
+    if (dst->n_keys == 0) return src->n_groups ? ht_insert_nokeys(dst, sel, n, gids, err) : 0;
+    const uint64_t *gh = src->group_hash + first;
+    if (dst->n_slots * sizeof(ht_slot) >= (256u << 10))
+        for (uint32_t j = 0; j < n; j++) __builtin_prefetch(&dst->slots[gh[sel ? sel[j] : j] & dst->mask]);
+    /* all key columns are 8-byte words without NULLs on either side: compare words first */
+    bool words = true;
+    for (uint32_t k = 0; k < dst->n_keys && words; k++) {
+        kl_type t = dst->cols[k].type;
+        words = (t == KILN_TYPE_BIGINT || t == KILN_TYPE_TIMESTAMP || t == KILN_TYPE_VARCHAR) &&
+                !dst->cols[k].nulls && !src->cols[k].nulls;
+    }
+    const uint32_t nk = dst->n_keys;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = sel ? sel[j] : j, gs = first + i;
+        uint64_t h = gh[i];
+        uint32_t tag = (uint32_t)(h >> 32);
+        uint64_t pos = h & dst->mask;
+        for (;;) {
+            ht_slot s = dst->slots[pos];
+            if (s.gid == HT_EMPTY) {
+                uint64_t old_slots = dst->n_slots;
+                TRY(ht_reserve_one(dst, err));
+                if (dst->n_slots != old_slots) {
+                    pos = h & dst->mask;
+                    while (dst->slots[pos].gid != HT_EMPTY) pos = (pos + 1) & dst->mask;
+                }
+                if (ht_copy_key(dst, src, gs, h) != 0)
+                    return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
+                dst->slots[pos].tag = tag;
+                dst->slots[pos].gid = dst->n_groups;
+                gids[i] = dst->n_groups++;
+                break;
+            }
+            if (s.tag == tag) {
+                bool eq;
+                if (words) {
+                    eq = true;
+                    for (uint32_t k = 0; k < nk && eq; k++)
+                        eq = ((const uint64_t *)dst->cols[k].data)[s.gid] == ((const uint64_t *)src->cols[k].data)[gs];
+                    if (!eq) eq = ht_groups_equal(dst, s.gid, src, gs); /* long strings */
+                } else {
+                    eq = ht_groups_equal(dst, s.gid, src, gs);
+                }
+                if (eq) {
+                    gids[i] = s.gid;
+                    break;
+                }
+            }
+            pos = (pos + 1) & dst->mask;
+        }
+    }
+    return 0;
+}
+
+int ht_append_hashed(kl_ht *ht, kl_vec **keys, const uint64_t *hashes, const uint32_t *sel,
+                     uint32_t n, uint32_t *group_ids, kl_error *err) {
+    if (!ht || ht->n_keys == 0) return kl_err(err, KILN_ERR_INTERNAL, "ht_append_hashed: no keyed table");
+    uint64_t want = (uint64_t)ht->n_groups + n;
+    if (want > UINT32_MAX - 1)
+        return kl_err(err, KILN_ERR_MEMORY, "hash table: too many groups (more than %u)", UINT32_MAX - 1);
+    if (want > ht->group_cap) {
+        /* doubling from 4096: a bag only grows, and each growth may copy it */
+        uint64_t cap = ht->group_cap ? ht->group_cap : 4096;
+        while (cap < want) cap *= 2;
+        if (ht_grow_groups_to(ht, KL_MIN(cap, (uint64_t)UINT32_MAX - 1)) != 0)
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
+    }
+    /* column at a time (the type switch is outside the row loops); n_groups is raised only
+       when every column is stored, so a failure leaves the table as it was */
+    const uint32_t g0 = ht->n_groups;
+    for (uint32_t k = 0; k < ht->n_keys; k++) {
+        ht_keycol *c = &ht->cols[k];
+        const kl_vec *v = keys[k];
+        bool all_null = v->type == KILN_TYPE_NULL;
+        if ((all_null || v->has_nulls) && !c->nulls) {
+            c->nulls = kl_calloc(ht->group_cap, 1);
+            if (!c->nulls) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
+        }
+        if (c->nulls)
+            for (uint32_t j = 0; j < n; j++) c->nulls[g0 + j] = all_null || (v->has_nulls && v->nulls[sel ? sel[j] : j]);
+        if (!c->elem) continue;
+        if (all_null) {
+            memset((char *)c->data + (size_t)g0 * c->elem, 0, (size_t)n * c->elem);
+            continue;
+        }
+        if (c->type == KILN_TYPE_VARCHAR) {
+            uint64_t *d = (uint64_t *)c->data + g0;
+            const kl_str *sv = VEC_STR(v);
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t i = sel ? sel[j] : j;
+                kl_str x = sv[i];
+                if (v->has_nulls && v->nulls[i]) {
+                    d[j] = 0;
+                } else if (x.len <= HT_STR_INLINE) {
+                    d[j] = ht_pack_short(x.ptr, (uint32_t)x.len);
+                } else {
+                    if (x.len > UINT32_MAX) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
+                    uint32_t len = (uint32_t)x.len;
+                    char *q = kl_arena_alloc_bytes(&ht->strings, sizeof len + x.len);
+                    if (!q || ((uintptr_t)q >> 56) != 0)
+                        return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
+                    memcpy(q, &len, sizeof len);
+                    memcpy(q + sizeof len, x.ptr, x.len);
+                    d[j] = ht_pack_long(q);
+                }
+            }
+        } else if (c->elem == 8) {
+            uint64_t *d = (uint64_t *)c->data + g0;
+            const uint64_t *src = (const uint64_t *)v->data;
+            for (uint32_t j = 0; j < n; j++) d[j] = src[sel ? sel[j] : j];
+            if (v->has_nulls)
+                for (uint32_t j = 0; j < n; j++)
+                    if (v->nulls[sel ? sel[j] : j]) d[j] = 0;
+        } else {
+            for (uint32_t j = 0; j < n; j++) {
+                uint32_t i = sel ? sel[j] : j;
+                char *d = (char *)c->data + (size_t)(g0 + j) * c->elem;
+                if (v->has_nulls && v->nulls[i]) memset(d, 0, c->elem);
+                else memcpy(d, (const char *)v->data + (size_t)i * c->elem, c->elem);
+            }
+        }
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = sel ? sel[j] : j;
+        ht->group_hash[g0 + j] = hashes[i];
+        group_ids[i] = g0 + j;
+    }
+    ht->n_groups = g0 + n;
+    return 0;
+}

@@ -77,6 +77,26 @@ void ht_get_keys(const kl_ht *ht, uint32_t first, uint32_t n, kl_vec **out);
 /** The stored hashes of groups [first, first + n) into out[0..n). */
 void ht_get_hashes(const kl_ht *ht, uint32_t first, uint32_t n, uint64_t *out);
 
+/**
+ * Find or insert the keys of groups first + (sel ? sel[j] : j), j in [0, n), of src (a table
+ * with the same key types) in dst, using src's stored hashes; sets gids[sel ? sel[j] : j] to
+ * the group in dst. Keys are compared and copied in stored form (no unpacking or
+ * re-hashing); long strings are copied into dst. Returns 0 or KILN_ERR_MEMORY (dst then
+ * stays consistent, like ht_find_or_insert).
+ */
+int ht_insert_from(kl_ht *dst, const kl_ht *src, uint32_t first, const uint32_t *sel, uint32_t n,
+                   uint32_t *gids, kl_error *err);
+
+/**
+ * Append the keys of rows sel[0..n) (0..n when sel is NULL) as new groups without looking
+ * them up (equal keys become separate groups): the table becomes a *bag* of keys that is
+ * only read back (ht_insert_from from it into a real table, ht_get_keys, ht_get_hashes,
+ * ht_group_count) and never probed (no find/insert on it afterwards). hashes as for
+ * ht_find_or_insert_hashed. Returns 0 or KILN_ERR_MEMORY.
+ */
+int ht_append_hashed(kl_ht *ht, kl_vec **keys, const uint64_t *hashes, const uint32_t *sel,
+                     uint32_t n, uint32_t *group_ids, kl_error *err);
+
 /** Bytes held by the table (slots, key storage, strings). */
 size_t ht_memory(const kl_ht *ht);
 

@@ -20,6 +20,9 @@
 #include "kiln.h"
 #include "util/kl.h"
 
+/* hash_agg.c's testing hook: groups at the first append-mode check (0 = default) */
+extern uint64_t kl_hagg_append_check;
+
 static kiln_result *run_ok(kiln_db *db, const char *sql) {
     kiln_result *res = NULL;
     kiln_error err;
@@ -138,15 +141,27 @@ static void test_global_and_small(void **state) {
     kiln_close(db);
 }
 
-static void test_out_of_memory(void **state) {
+/* Append mode (a local aggregate that barely reduces its input appends rows to bags that the
+   merge folds into one table per partition): forced early with the testing hook, on unique
+   and on repeating keys, with moved and combined states. */
+static void test_append_mode(void **state) {
     (void)state;
-    size_t base = kl_mem_in_use();
     kiln_db *db = open_db();
-    exec_ok(db, "CREATE TABLE t AS SELECT i, i % 40009 AS k, 'string-number-' || (i % 40009) AS s, "
-                "i * 0.25 AS d FROM range(400000) r(i)");
-    set_threads(db, 4);
-    const char *q = "SELECT k, s, count(*) AS c, sum(d) AS sd, median(i) AS m, min(s) AS ms "
-                    "FROM t GROUP BY k, s";
+    make_table(db);
+    kl_hagg_append_check = 4096;
+    check_query(db, "SELECT i, s, count(*) AS c, sum(d) AS sd, max(sh) AS ms FROM t GROUP BY i, s");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 300000);
+    check_query(db, "SELECT k, count(*) AS c, count(v) AS cv, sum(v) AS sv, avg(d) AS ad, "
+                    "median(i) AS md, min(s) AS mn FROM t GROUP BY k");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 100003);
+    assert_int_equal(scalar_i64(db, "SELECT sum(c) FROM r2"), 300000);
+    check_query(db, "SELECT sh, nk, s, count(*) AS c, sum(i) AS si FROM t GROUP BY ALL");
+    assert_int_equal(scalar_i64(db, "SELECT sum(c) FROM r1"), 300000);
+    kl_hagg_append_check = 0;
+    kiln_close(db);
+}
+
+static void oom_loop(kiln_db *db, const char *q) {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*), sum(c) FROM (%s)", q);
     int ok = 0, failed = 0;
@@ -170,6 +185,26 @@ static void test_out_of_memory(void **state) {
     assert_true(failed > 0);
     assert_true(ok > 0);
     fprintf(stderr, "fault injection: %d failed cleanly, %d succeeded\n", failed, ok);
+}
+
+static void test_out_of_memory(void **state) {
+    (void)state;
+    size_t base = kl_mem_in_use();
+    kiln_db *db = open_db();
+    exec_ok(db, "CREATE TABLE t AS SELECT i, i % 40009 AS k, 'string-number-' || (i % 40009) AS s, "
+                "i * 0.25 AS d FROM range(400000) r(i)");
+    set_threads(db, 4);
+    const char *q = "SELECT k, s, count(*) AS c, sum(d) AS sd, median(i) AS m, min(s) AS ms "
+                    "FROM t GROUP BY k, s";
+    oom_loop(db, q);
+    /* the same in append mode (bags, bag merge) at 4 and 1 threads */
+    kl_hagg_append_check = 4096;
+    oom_loop(db, q);
+    set_threads(db, 1);
+    oom_loop(db, q);
+    kl_hagg_append_check = 0;
+    set_threads(db, 4);
+    char sql[512];
     /* and a memory limit far below what the groups need (but above what the table holds) */
     snprintf(sql, sizeof sql, "SET memory_limit = '%zu'", kl_mem_in_use() + (2u << 20));
     exec_ok(db, sql);
@@ -186,6 +221,7 @@ int main(void) {
         cmocka_unit_test(test_int_key_many_groups),
         cmocka_unit_test(test_string_and_multi_keys),
         cmocka_unit_test(test_global_and_small),
+        cmocka_unit_test(test_append_mode),
         cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
  * test_hashtable.c — unit tests of the group hash table (src/exec/hashtable.c): integer,
  * string, multi-column, NULL, double (-0.0, NaN), boolean/date keys; growth to a million
  * groups; lookups of absent keys; key materialisation; zero key columns; memory accounting
- * and out-of-memory injection.
+ * and out-of-memory injection; bags (ht_append_hashed) folded with ht_insert_from.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -515,6 +515,72 @@ static void test_out_of_memory(void **state) {
     assert_int_equal(kl_mem_in_use(), before);
 }
 
+/* ht_append_hashed keeps every row (a bag); ht_insert_from folds a bag into a real table
+   with stored hashes: equal keys (short and long strings, NULLs, -0.0/0.0, NaNs) meet. */
+static void test_bag_and_insert_from(void **state) {
+    (void)state;
+    kl_type t[] = {KILN_TYPE_VARCHAR, KILN_TYPE_BIGINT, KILN_TYPE_DOUBLE};
+    kl_ht *bag = ht_create(t, 3), *dst = ht_create(t, 3), *ref = ht_create(t, 3);
+    assert_non_null(bag);
+    assert_non_null(dst);
+    assert_non_null(ref);
+    kl_vec a, b, c;
+    assert_int_equal(vec_init(&a, t[0], 8), 0);
+    assert_int_equal(vec_init(&b, t[1], 8), 0);
+    assert_int_equal(vec_init(&c, t[2], 8), 0);
+    const char *av[] = {"x", "a-much-longer-key", NULL, "x", "a-much-longer-key", NULL, "y", "x"};
+    int64_t bv[] = {1, 2, 3, 1, 2, 3, INT64_MIN, 1};
+    double cv[] = {0.0, NAN, 1.0, -0.0, -NAN, 1.0, 2.0, 5.0};
+    fill_str(&a, av, 8);
+    fill_i64(&b, bv, 8);
+    for (int i = 0; i < 8; i++) VEC_F64(&c)[i] = cv[i];
+    c.has_nulls = false;
+    memset(c.nulls, 0, 8);
+    kl_vec *keys[] = {&a, &b, &c};
+    uint64_t hashes[8];
+    ht_hash(bag, keys, 8, hashes);
+    uint32_t ids[8], sel[] = {7, 0, 1, 2, 3, 4, 5, 6};
+    assert_int_equal(ht_append_hashed(bag, keys, hashes, sel, 8, ids, NULL), 0);
+    assert_int_equal(ht_group_count(bag), 8);
+    for (uint32_t j = 0; j < 8; j++) assert_int_equal(ids[sel[j]], j);
+    /* into an empty table, then again into the filled one (all keys known) */
+    uint32_t g[8], want[8], g2[8];
+    assert_int_equal(ht_insert_from(dst, bag, 0, NULL, 8, g, NULL), 0);
+    assert_int_equal(ht_group_count(dst), 5);
+    assert_int_equal(ht_insert_from(dst, bag, 2, NULL, 6, g2, NULL), 0);
+    assert_int_equal(ht_group_count(dst), 5);
+    for (int j = 0; j < 6; j++) assert_int_equal(g2[j], g[j + 2]);
+    /* the same grouping as inserting the rows directly */
+    assert_int_equal(ht_find_or_insert(ref, keys, 8, want, NULL), 0);
+    for (uint32_t j = 0; j < 8; j++)
+        for (uint32_t k = 0; k < 8; k++)
+            assert_int_equal(g[j] == g[k], want[sel[j]] == want[sel[k]]);
+    /* keys read back from dst are the inserted ones */
+    kl_vec oa, ob, oc;
+    assert_int_equal(vec_init(&oa, t[0], 8), 0);
+    assert_int_equal(vec_init(&ob, t[1], 8), 0);
+    assert_int_equal(vec_init(&oc, t[2], 8), 0);
+    kl_vec *outs[] = {&oa, &ob, &oc};
+    ht_get_keys(dst, 0, 5, outs);
+    uint32_t found[8];
+    ht_find(dst, outs, 5, found);
+    for (uint32_t j = 0; j < 5; j++) assert_int_equal(found[j], j);
+    kl_str s = VEC_STR(&oa)[g[2]];
+    assert_int_equal(s.len, strlen("a-much-longer-key"));
+    assert_memory_equal(s.ptr, "a-much-longer-key", s.len);
+    assert_true(vec_is_null(&oa, g[3]));
+    assert_true(vec_is_null(&ob, g[7]));
+    vec_free(&a);
+    vec_free(&b);
+    vec_free(&c);
+    vec_free(&oa);
+    vec_free(&ob);
+    vec_free(&oc);
+    ht_free(bag);
+    ht_free(dst);
+    ht_free(ref);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_int_keys),
@@ -533,6 +599,7 @@ int main(void) {
         cmocka_unit_test(test_null_type_key),
         cmocka_unit_test(test_memory_accounting),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_bag_and_insert_from),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
