@@ -14,6 +14,7 @@
  * stderr. The command uses only the public API, include/kiln.h.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,8 +139,22 @@ static void cli_enable_huge_pages(char **argv) {
     execv("/proc/self/exe", argv);
 }
 
+/*
+ * One malloc pool for all threads, and freed memory kept rather than returned to the kernel:
+ * per-thread pools grow with thousands of mprotect calls, and memory handed back is zeroed
+ * again by the kernel when it is touched next. With both, a 10-million-group GROUP BY on two
+ * threads took 3.2 s instead of 1.8 s. (kiln's hot paths allocate per chunk, not per row, so
+ * one pool is not contended.)
+ */
+static void cli_tune_malloc(void) {
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+}
+
 int main(int argc, char **argv) {
     cli_enable_huge_pages(argv);
+    cli_tune_malloc();
     cli_state st = {.out = stdout, .format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TABLE : CLI_FORMAT_CSV};
     const char *threads = NULL, *memory_limit = NULL, *format = NULL;
     cli_job *jobs = calloc((size_t)argc + 1, sizeof *jobs);
