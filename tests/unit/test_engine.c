@@ -600,19 +600,17 @@ static int run_small_query(kiln_db *db, kiln_error *err) {
  *         small query below gives true-group count 5 / sum 28 (id 1 not filtered by
  *         WHERE id > 1) instead of 4 / 27. Expected: KILN_ERR_MEMORY.
  */
-static void test_fault_injection(void **state) {
-    (void)state;
-    kiln_db *db = open_db();
+/* Run `run` with the n-th allocation failing, n = 1, 2, ... until it succeeds 25 times in a
+   row: every failure must be KILN_ERR_MEMORY without leaks, and db must work afterwards. */
+static void fault_loop(kiln_db *db, int (*run)(kiln_db *, kiln_error *)) {
     kiln_error err;
-    assert_int_equal(kiln_set_option(db, "threads", "1", &err), 0);
-    assert_int_equal(run_small_query(db, &err), 0);
+    assert_int_equal(run(db, &err), 0);
     size_t base = kl_mem_in_use();
     int failures = 0, successes_in_a_row = 0, leaks = 0;
-    long n;
-    for (n = 1; n <= 5000 && successes_in_a_row < 25; n++) {
+    for (long n = 1; n <= 5000 && successes_in_a_row < 25; n++) {
         kiln_error_clear(&err);
         kl_mem_fail_after(n);
-        int rc = run_small_query(db, &err);
+        int rc = run(db, &err);
         kl_mem_fail_after(0);
         if (rc) {
             if (rc != KILN_ERR_MEMORY)
@@ -630,12 +628,20 @@ static void test_fault_injection(void **state) {
         }
     }
     /* the db is fine afterwards */
-    int rc = run_small_query(db, &err);
+    int rc = run(db, &err);
     kiln_close(db);
     assert_int_equal(rc, 0);
     assert_true(failures > 0);
     assert_int_equal(successes_in_a_row, 25);
     assert_int_equal(leaks, 0);
+}
+
+static void test_fault_injection(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    kiln_error err;
+    assert_int_equal(kiln_set_option(db, "threads", "1", &err), 0);
+    fault_loop(db, run_small_query);
 }
 
 /* The top-k-per-partition plan (row_number() <= k) under the same fault injection: every
@@ -675,34 +681,7 @@ static void test_fault_injection_topn(void **state) {
     kiln_error err;
     assert_int_equal(kiln_set_option(db, "threads", "2", &err), 0);
     assert_int_equal(kiln_exec(db, "CREATE TABLE tk AS SELECT i AS id, i % 3 AS flag, 'name' || i AS name FROM range(1, 11) r(i)", NULL, &err), 0);
-    assert_int_equal(run_topn_query(db, &err), 0);
-    size_t base = kl_mem_in_use();
-    int failures = 0, successes_in_a_row = 0, leaks = 0;
-    for (long n = 1; n <= 5000 && successes_in_a_row < 25; n++) {
-        kiln_error_clear(&err);
-        kl_mem_fail_after(n);
-        int rc = run_topn_query(db, &err);
-        kl_mem_fail_after(0);
-        if (rc) {
-            if (rc != KILN_ERR_MEMORY)
-                fail_msg("fail_after(%ld): got code %d, not KILN_ERR_MEMORY: %s", n, rc, err.message);
-            failures++;
-            successes_in_a_row = 0;
-        } else {
-            successes_in_a_row++;
-        }
-        if (kl_mem_in_use() != base) {
-            print_error("fail_after(%ld): %zu bytes leaked\n", n, kl_mem_in_use() - base);
-            leaks++;
-            base = kl_mem_in_use();
-        }
-    }
-    int rc = run_topn_query(db, &err);
-    kiln_close(db);
-    assert_int_equal(rc, 0);
-    assert_true(failures > 0);
-    assert_int_equal(successes_in_a_row, 25);
-    assert_int_equal(leaks, 0);
+    fault_loop(db, run_topn_query);
 }
 
 static void test_fault_injection_ddl(void **state) {
