@@ -735,6 +735,20 @@ static int sort_split(sort_par *p, kl_error *err) {
     return 0;
 }
 
+/* Restore the min-heap heap[0, hn) of run indices (ordered by their head record) below j. */
+static void sort_heap_down(const sort_op *s, int *heap, const uint64_t *const *head, int hn, int j) {
+    for (;;) {
+        int m = j, l = 2 * j + 1;
+        if (l < hn && sort_cmp_rec(s, head[heap[l]], head[heap[m]]) < 0) m = l;
+        if (l + 1 < hn && sort_cmp_rec(s, head[heap[l + 1]], head[heap[m]]) < 0) m = l + 1;
+        if (m == j) return;
+        int tmp = heap[j];
+        heap[j] = heap[m];
+        heap[m] = tmp;
+        j = m;
+    }
+}
+
 static void sort_merge_task(void *arg, int t) {
     sort_par *p = arg;
     const sort_op *s = p->s;
@@ -752,37 +766,15 @@ static void sort_merge_task(void *arg, int t) {
     }
     uint64_t *dst = s->spare + out * R;
     /* binary min-heap of runs by their head record */
-#define SORT_LESS(i, j) (sort_cmp_rec(s, head[heap[i]], head[heap[j]]) < 0)
-    for (int i = hn / 2 - 1; i >= 0; i--) {
-        for (int j = i;;) {
-            int m = j, l = 2 * j + 1;
-            if (l < hn && SORT_LESS(l, m)) m = l;
-            if (l + 1 < hn && SORT_LESS(l + 1, m)) m = l + 1;
-            if (m == j) break;
-            int tmp = heap[j];
-            heap[j] = heap[m];
-            heap[m] = tmp;
-            j = m;
-        }
-    }
+    for (int i = hn / 2 - 1; i >= 0; i--) sort_heap_down(s, heap, head, hn, i);
     while (hn > 1) {
         int r = heap[0];
         sort_copy_rec(dst, head[r], R);
         dst += R;
         head[r] += R;
         if (head[r] == end[r]) heap[0] = heap[--hn];
-        for (int j = 0;;) {
-            int m = j, l = 2 * j + 1;
-            if (l < hn && SORT_LESS(l, m)) m = l;
-            if (l + 1 < hn && SORT_LESS(l + 1, m)) m = l + 1;
-            if (m == j) break;
-            int tmp = heap[j];
-            heap[j] = heap[m];
-            heap[m] = tmp;
-            j = m;
-        }
+        sort_heap_down(s, heap, head, hn, 0);
     }
-#undef SORT_LESS
     if (hn == 1) memcpy(dst, head[heap[0]], (size_t)(end[heap[0]] - head[heap[0]]) * sizeof(uint64_t));
 }
 

@@ -308,16 +308,7 @@ static int topn_compact(topn_op *t, kl_error *err) {
                 break;
             }
             uint32_t row = (uint32_t)(t->n_stored % KL_CHUNK_ROWS);
-            for (uint32_t c = 0; !rc && c < t->st_cols; c++) {
-                kl_vec *dv = &dst->cols[c];
-                const kl_vec *sv = &src->cols[c];
-                if (kl_type_size(dv->type) == 8 && dv->type != KILN_TYPE_VARCHAR) { /* inline move */
-                    ((uint64_t *)dv->data)[row] = ((const uint64_t *)sv->data)[r];
-                    if ((dv->nulls[row] = sv->nulls[r])) dv->has_nulls = true;
-                } else {
-                    rc = vec_copy_row(dv, row, sv, r);
-                }
-            }
+            for (uint32_t c = 0; !rc && c < t->st_cols; c++) rc = vec_copy_row(&dst->cols[c], row, &src->cols[c], r);
             dst->n_rows = row + 1;
             h[i].id = (uint32_t)t->n_stored++;
         }
@@ -338,7 +329,7 @@ static int topn_offer(topn_op *t, const kl_vec *cols, uint32_t n, kl_error *err)
     uint32_t k = t->k;
     t->n_sel = 0;
     const kl_vec *k0 = t->n_order ? t->cur_keys[0] : NULL;
-    bool fast = t->fast && k0 && k0->type == t->st_types[t->n_child];
+    bool fast = t->fast; /* k0's type is order[0]'s, which decided t->fast */
     /* partition records are scattered: fetch a few rows ahead */
     enum { AHEAD = 8 };
     for (uint32_t i = 0; i < n && i < AHEAD; i++) __builtin_prefetch(topn_heap(t, t->gids[i]));

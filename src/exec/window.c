@@ -397,20 +397,8 @@ static void win_merge_pairs(win_pair *a, win_pair *tmp, size_t n) {
 
 /* Stable sort of pairs by key: input is in row order, so stability = tie-break on row. */
 static void win_sort_pairs(win_pair *a, win_pair *tmp, size_t n) {
-    if (n <= WIN_MERGE_SORT) {
+    if (n <= WIN_MERGE_SORT) { /* insertion sort below WIN_SMALL_SORT, inside */
         win_merge_pairs(a, tmp, n);
-        return;
-    }
-    if (n <= WIN_SMALL_SORT) {
-        for (size_t i = 1; i < n; i++) {
-            win_pair x = a[i];
-            size_t j = i;
-            while (j > 0 && a[j - 1].key > x.key) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = x;
-        }
         return;
     }
     size_t hist[8][256];
