@@ -7,8 +7,8 @@
  * Storage. Groups live in *partitions* (hagg_part): a group hash table (hashtable.h) that
  * maps key tuples to dense ids, and one row of aggregate states per group (the states of all
  * aggregates side by side, 8-byte aligned) in blocks of HAGG_BLOCK groups, so state
- * addresses never move when groups are added. update() receives a per-row array of state
- * pointers.
+ * addresses never move when groups are added. update() receives the per-row array of state
+ * rows and the aggregate's offset in a row.
  *
  * Build (radix-partitioned, thread-local pre-aggregation). With `threads` > 1 and a
  * cloneable child, threads-1 partial aggregates run over clones of the child pipeline (they
@@ -69,6 +69,18 @@
    looking keys up: later rows are appended to per-partition bags, and the merge builds each
    partition's table from them (one hashing pass, one partition at a time). */
 #define HAGG_APPEND_CHECK (1u << 19)
+/* A bag is a list of segments of at most HAGG_BAG_SEG rows each: no array of a bag is ever
+   reallocated past that size (no copies, no doubling slack), and the merge frees each
+   segment as soon as it is folded. */
+#define HAGG_BAG_SEG 16384u
+/* Direct map: while there is one partition, a single integer key (BIGINT, TIMESTAMP, DATE)
+   whose values lie in [base, base + HAGG_DIRECT_SLOTS) finds its group by indexing an
+   array (of state rows, NULL = not seen yet) instead of hashing and probing; base is the
+   smallest value of the first batch. Rows outside the range, NULLs and first sightings go
+   through the table, which stays the owner of the groups (split, merge and emit do not know
+   about the map). The map is dropped when more than 1 row in 8 of a batch falls outside the
+   range, and at the split. */
+#define HAGG_DIRECT_SLOTS 32768u
 
 /* Testing hook (tests/unit/test_hash_agg.c declares it): the first append-mode check, in
    groups; 0 = HAGG_APPEND_CHECK. */
@@ -82,6 +94,15 @@ typedef struct hagg_part {
     uint32_t reserved; /* groups the table was reserved for by a merge */
 } hagg_part;
 
+/* Append mode: the rows of one partition, in segments (key tables filled by
+   ht_append_hashed, and their state rows). */
+typedef struct hagg_bag {
+    hagg_part *segs;
+    uint32_t n_segs;
+    uint32_t cap_segs;
+    uint64_t n_rows; /* in all segments */
+} hagg_bag;
+
 typedef struct hagg_op {
     kl_op base;
     kl_expr **keys;
@@ -93,10 +114,14 @@ typedef struct hagg_op {
     size_t row_size;  /* bytes of one group's states */
     hagg_part *parts; /* n_parts partitions: 1, or HAGG_PARTS after a split */
     uint32_t n_parts;
-    hagg_part *bags;  /* append mode: HAGG_PARTS bags (key tables filled by ht_append_hashed) */
+    struct hagg_bag *bags; /* append mode: HAGG_PARTS bags */
     uint64_t rows_in; /* rows consumed, and groups in parts (for the append-mode decision) */
     uint64_t groups_in;
     uint64_t check_at;
+    char **dmap;       /* direct map: HAGG_DIRECT_SLOTS state rows (NULL = not seen), or NULL */
+    int64_t dbase;
+    char *dnull;       /* state row of the NULL key, NULL = not seen yet */
+    bool direct_off;   /* the direct map does not apply (key type, range) or was dropped */
     bool built;
     uint32_t out_part; /* emitting: current partition and groups of it already emitted */
     uint32_t emitted;
@@ -110,8 +135,7 @@ typedef struct hagg_op {
     uint32_t sel[KL_CHUNK_ROWS];
     uint8_t row_part[KL_CHUNK_ROWS];
     uint64_t hashes[KL_CHUNK_ROWS];
-    char *rows[KL_CHUNK_ROWS]; /* state row of each input row's group */
-    void *ptrs[KL_CHUNK_ROWS];
+    void *rows[KL_CHUNK_ROWS]; /* state row of each input row's group */
 } hagg_op;
 
 static inline char *hagg_state(const hagg_op *h, const hagg_part *p, uint32_t gid) {
@@ -228,23 +252,127 @@ static int hagg_split(hagg_op *h, kl_error *err) {
 
 /* Switch to append mode: HAGG_PARTS empty bags. */
 static int hagg_start_append(hagg_op *h, kl_error *err) {
-    hagg_part *b = kl_calloc(HAGG_PARTS, sizeof *b);
-    if (!b) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-    for (uint32_t p = 0; p < HAGG_PARTS; p++) {
-        if (!(b[p].ht = ht_create(h->key_types, h->n_keys))) {
-            for (uint32_t q = 0; q < p; q++) hagg_part_free(h, &b[q], false);
-            kl_free(b);
-            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-        }
-    }
-    h->bags = b;
+    if (!(h->bags = kl_calloc(HAGG_PARTS, sizeof *h->bags)))
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
     return 0;
 }
 
+/* The segment of bag b that takes the next cnt (<= HAGG_BAG_SEG) rows. */
+static hagg_part *hagg_bag_seg(hagg_op *h, hagg_bag *b, uint32_t cnt, kl_error *err) {
+    if (b->n_segs && b->segs[b->n_segs - 1].n_groups + cnt <= HAGG_BAG_SEG) return &b->segs[b->n_segs - 1];
+    if (b->n_segs == b->cap_segs) {
+        uint32_t cap = b->cap_segs ? b->cap_segs * 2 : 8;
+        hagg_part *ns = kl_realloc(b->segs, cap * sizeof *ns);
+        if (!ns) goto oom;
+        b->segs = ns;
+        b->cap_segs = cap;
+    }
+    hagg_part *p = &b->segs[b->n_segs];
+    memset(p, 0, sizeof *p);
+    if (!(p->ht = ht_create(h->key_types, h->n_keys))) goto oom;
+    b->n_segs++;
+    return p;
+oom:
+    kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+    return NULL;
+}
+
+static void hagg_bag_free(hagg_op *h, hagg_bag *b) {
+    for (uint32_t i = 0; i < b->n_segs; i++) hagg_part_free(h, &b->segs[i], true);
+    kl_free(b->segs);
+    memset(b, 0, sizeof *b);
+}
+
 static void hagg_bags_free(hagg_op *h) {
-    for (uint32_t p = 0; h->bags && p < HAGG_PARTS; p++) hagg_part_free(h, &h->bags[p], true);
+    for (uint32_t p = 0; h->bags && p < HAGG_PARTS; p++) hagg_bag_free(h, &h->bags[p]);
     kl_free(h->bags);
     h->bags = NULL;
+}
+
+static void hagg_direct_drop(hagg_op *h) {
+    kl_free(h->dmap);
+    h->dmap = NULL;
+    h->direct_off = true;
+}
+
+/* Value of row i of an integer key column as int64 (DATE is stored as int32 days). */
+static inline int64_t hagg_int_at(const kl_vec *v, bool i32, uint32_t i) {
+    return i32 ? (int64_t)VEC_I32(v)[i] : VEC_I64(v)[i];
+}
+
+/*
+ * State rows (h->rows) of rows [0, n) of a single integer key through the direct map (see
+ * HAGG_DIRECT_SLOTS); returns -1 when it does not apply (the caller then uses the table).
+ */
+static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
+    const kl_vec *v = h->key_vecs[0];
+    bool i32 = v->type == KILN_TYPE_DATE;
+    if (h->n_keys != 1 || v->type != h->key_types[0] ||
+        !(v->type == KILN_TYPE_BIGINT || v->type == KILN_TYPE_TIMESTAMP || i32)) {
+        hagg_direct_drop(h);
+        return -1;
+    }
+    const uint8_t *nulls = v->has_nulls ? v->nulls : NULL;
+    if (!h->dmap) {
+        bool any = false;
+        int64_t lo = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (nulls && nulls[i]) continue;
+            int64_t x = hagg_int_at(v, i32, i);
+            if (!any || x < lo) lo = x;
+            any = true;
+        }
+        if (!any) return -1;
+        if (!(h->dmap = kl_calloc(HAGG_DIRECT_SLOTS, sizeof *h->dmap)))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+        h->dbase = lo;
+    }
+    char *const *map = h->dmap;
+    const uint64_t base = (uint64_t)h->dbase;
+    uint32_t miss = 0, outside = 0;
+    if (!nulls && !i32) {
+        const int64_t *x = VEC_I64(v);
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t d = (uint64_t)x[i] - base;
+            char *r = d < HAGG_DIRECT_SLOTS ? map[d] : NULL;
+            h->rows[i] = r;
+            if (!r) {
+                h->sel[miss++] = i;
+                outside += d >= HAGG_DIRECT_SLOTS;
+            }
+        }
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            char *r;
+            if (nulls && nulls[i]) {
+                r = h->dnull;
+            } else {
+                uint64_t d = (uint64_t)hagg_int_at(v, i32, i) - base;
+                r = d < HAGG_DIRECT_SLOTS ? map[d] : NULL;
+                outside += d >= HAGG_DIRECT_SLOTS;
+            }
+            h->rows[i] = r;
+            if (!r) h->sel[miss++] = i;
+        }
+    }
+    if (!miss) return 0;
+    ht_hash(p->ht, h->key_vecs, n, h->hashes);
+    TRY(ht_find_or_insert_hashed(p->ht, h->key_vecs, h->hashes, h->sel, miss, h->gids, err));
+    TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+    bool keep = (uint64_t)outside * 8 <= n;
+    for (uint32_t j = 0; j < miss; j++) {
+        uint32_t i = h->sel[j];
+        char *r = h->rows[i] = hagg_state(h, p, h->gids[i]);
+        if (!keep) continue;
+        if (nulls && nulls[i]) {
+            h->dnull = r;
+            continue;
+        }
+        uint64_t d = (uint64_t)hagg_int_at(v, i32, i) - base;
+        if (d < HAGG_DIRECT_SLOTS) h->dmap[d] = r;
+    }
+    if (!keep) hagg_direct_drop(h);
+    return 0;
 }
 
 /* Aggregate one input chunk into this operator's partitions. */
@@ -257,9 +385,13 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
         for (uint32_t k = 0; k < h->n_keys; k++) TRY(expr_eval(h->keys[k], in, n, &h->key_vecs[k], err));
         if (h->n_parts == 1) {
             hagg_part *p = &h->parts[0];
-            TRY(ht_find_or_insert(p->ht, h->key_vecs, n, h->gids, err));
-            TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
-            for (uint32_t i = 0; i < n; i++) h->rows[i] = hagg_state(h, p, h->gids[i]);
+            int rc = h->direct_off ? -1 : hagg_direct(h, p, n, err);
+            if (rc > 0) return rc;
+            if (rc < 0) {
+                TRY(ht_find_or_insert(p->ht, h->key_vecs, n, h->gids, err));
+                TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+                for (uint32_t i = 0; i < n; i++) h->rows[i] = hagg_state(h, p, h->gids[i]);
+            }
         } else if (h->bags) {
             ht_hash(h->parts[0].ht, h->key_vecs, n, h->hashes);
             uint32_t off[HAGG_PARTS + 1];
@@ -267,9 +399,12 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
             for (uint32_t q = 0; q < HAGG_PARTS; q++) {
                 uint32_t cnt = off[q + 1] - off[q];
                 if (!cnt) continue;
-                hagg_part *p = &h->bags[q];
+                hagg_bag *b = &h->bags[q];
+                hagg_part *p = hagg_bag_seg(h, b, cnt, err);
+                if (!p) return KILN_ERR_MEMORY;
                 TRY(ht_append_hashed(p->ht, h->key_vecs, h->hashes, h->sel + off[q], cnt, h->gids, err));
                 TRY(hagg_add_groups(h, p, ht_group_count(p->ht), true, err));
+                b->n_rows += cnt;
                 for (uint32_t j = off[q]; j < off[q + 1]; j++) {
                     uint32_t i = h->sel[j];
                     h->rows[i] = hagg_state(h, p, h->gids[i]);
@@ -299,14 +434,15 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
     for (uint32_t a = 0; a < h->n_aggs; a++) {
         kl_agg_call *ac = &h->aggs[a];
         for (int i = 0; i < ac->n_args; i++) TRY(expr_eval(ac->args[i], in, n, &h->arg_vecs[i], err));
-        size_t off = h->offsets[a];
-        for (uint32_t i = 0; i < n; i++) h->ptrs[i] = h->rows[i] + off;
-        TRY(ac->def->update(&ac->ctx, h->ptrs, h->arg_vecs, ac->n_args, n, err));
+        TRY(ac->def->update(&ac->ctx, (void *const *)h->rows, h->offsets[a], h->arg_vecs, ac->n_args, n, err));
     }
     h->rows_in += n;
     if (h->n_parts == 1) {
         h->groups_in = h->parts[0].n_groups;
-        if (h->parts[0].n_groups > HAGG_PARTITION_AT) TRY(hagg_split(h, err));
+        if (h->parts[0].n_groups > HAGG_PARTITION_AT) {
+            hagg_direct_drop(h);
+            TRY(hagg_split(h, err));
+        }
     } else if (!h->bags && h->groups_in >= h->check_at) {
         if (h->groups_in * 10 > h->rows_in * 9) TRY(hagg_start_append(h, err));
         else h->check_at *= 2;
@@ -419,7 +555,7 @@ static int hagg_merge_task(hagg_merge *m, hagg_op *w, uint32_t p, kl_error *err)
         uint64_t total = 0;
         for (int t = 0; t < m->n_locals; t++) {
             total += m->locals[t]->parts[p].n_groups;
-            if (m->locals[t]->bags) total += m->locals[t]->bags[p].n_groups;
+            if (m->locals[t]->bags) total += m->locals[t]->bags[p].n_rows;
         }
         total = KL_MIN(total, (uint64_t)UINT32_MAX - 1);
         if (total > h->parts[p].reserved) {
@@ -434,9 +570,12 @@ static int hagg_merge_task(hagg_merge *m, hagg_op *w, uint32_t p, kl_error *err)
     }
     for (int t = 0; t < m->n_locals; t++) {
         if (!m->locals[t]->bags) continue;
-        hagg_part *s = &m->locals[t]->bags[p];
-        TRY(hagg_merge_part(w, &h->parts[p], s, err));
-        hagg_part_free(w, s, true);
+        hagg_bag *b = &m->locals[t]->bags[p];
+        for (uint32_t i = 0; i < b->n_segs; i++) {
+            TRY(hagg_merge_part(w, &h->parts[p], &b->segs[i], err));
+            hagg_part_free(w, &b->segs[i], true);
+        }
+        hagg_bag_free(w, b);
     }
     return 0;
 }
@@ -595,6 +734,7 @@ static void hagg_free(kl_op *op) {
     for (uint32_t p = 0; h->parts && p < h->n_parts; p++) hagg_part_free(h, &h->parts[p], true);
     kl_free(h->parts);
     hagg_bags_free(h);
+    kl_free(h->dmap);
     for (uint32_t a = 0; a < h->n_aggs; a++) agg_call_clear(&h->aggs[a]);
     kl_free(h->aggs);
     for (uint32_t k = 0; k < h->n_keys; k++) expr_free(h->keys[k]);

@@ -796,7 +796,7 @@ static int win_feed(window_op *w, win_worker *k, const kl_win_call *c, uint32_t 
             argv[a] = v;
         }
         for (uint32_t j = 0; j < cnt; j++) k->ptrs[j] = state;
-        TRY(ac->def->update((kl_fn_ctx *)&ac->ctx, k->ptrs, argv, ac->n_args, cnt, err));
+        TRY(ac->def->update((kl_fn_ctx *)&ac->ctx, k->ptrs, 0, argv, ac->n_args, cnt, err));
         lo += cnt;
     }
     return 0;

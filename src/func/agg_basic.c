@@ -56,7 +56,7 @@ static void cnt_init(kl_fn_ctx *ctx, void *state) {
     KL_UNUSED(ctx);
     *(int64_t *)state = 0;
 }
-static int cnt_star_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args,
+static int cnt_star_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args,
                            uint32_t n, kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(args), KL_UNUSED(n_args), KL_UNUSED(err);
     /* common no-GROUP-BY case: every row in one state */
@@ -64,20 +64,20 @@ static int cnt_star_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_a
         bool same = true;
         for (uint32_t i = 1; i + 1 < n && same; i++) same = states[i] == states[0];
         if (same) {
-            *(int64_t *)states[0] += n;
+            *(int64_t *)AGG_STATE(states, off, 0) += n;
             return 0;
         }
     }
-    for (uint32_t i = 0; i < n; i++) (*(int64_t *)states[i])++;
+    for (uint32_t i = 0; i < n; i++) (*(int64_t *)AGG_STATE(states, off, i))++;
     return 0;
 }
-static int cnt_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int cnt_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
     const kl_vec *v = args[0];
     if (v->type == KILN_TYPE_NULL) return 0;
-    if (!v->has_nulls) return cnt_star_update(ctx, states, args, n_args, n, err);
-    for (uint32_t i = 0; i < n; i++) *(int64_t *)states[i] += !v->nulls[i];
+    if (!v->has_nulls) return cnt_star_update(ctx, states, off, args, n_args, n, err);
+    for (uint32_t i = 0; i < n; i++) *(int64_t *)AGG_STATE(states, off, i) += !v->nulls[i];
     return 0;
 }
 static int cnt_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
@@ -154,7 +154,7 @@ static int avg_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret
 static void sum_init(kl_fn_ctx *ctx, void *state) {
     memset(state, 0, sum_size(ctx));
 }
-static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int sum_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(n_args), KL_UNUSED(err);
     const kl_vec *v = args[0];
@@ -164,7 +164,7 @@ static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, 
         const double *x = VEC_F64(v);
         if (!v->has_nulls) {
             for (uint32_t i = 0; i < n; i++) {
-                sumd_state *s = states[i];
+                sumd_state *s = AGG_STATE(states, off, i);
                 s->sum += x[i];
                 s->count++;
             }
@@ -172,7 +172,7 @@ static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, 
         }
         for (uint32_t i = 0; i < n; i++) {
             if (nulls[i]) continue;
-            sumd_state *s = states[i];
+            sumd_state *s = AGG_STATE(states, off, i);
             s->sum += x[i];
             s->count++;
         }
@@ -180,7 +180,7 @@ static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, 
         const int64_t *x = VEC_I64(v);
         if (!v->has_nulls) {
             for (uint32_t i = 0; i < n; i++) {
-                sumi_state *s = states[i];
+                sumi_state *s = AGG_STATE(states, off, i);
                 sum_add_i64(s, x[i]);
                 s->count++;
             }
@@ -188,7 +188,7 @@ static int sum_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, 
         }
         for (uint32_t i = 0; i < n; i++) {
             if (nulls[i]) continue;
-            sumi_state *s = states[i];
+            sumi_state *s = AGG_STATE(states, off, i);
             sum_add_i64(s, x[i]);
             s->count++;
         }
@@ -370,14 +370,14 @@ static int slot_copy(slot_state *d, const slot_state *s, kl_error *err) {
     return 0;
 }
 
-static int minmax_update(void **states, const kl_vec *v, uint32_t n, int sign, kl_error *err) {
+static int minmax_update(void *const *states, size_t off, const kl_vec *v, uint32_t n, int sign, kl_error *err) {
     if (v->type == KILN_TYPE_NULL) return 0;
     /* Fast paths for numbers: no per-row switch. */
     if (v->type == KILN_TYPE_BIGINT || v->type == KILN_TYPE_TIMESTAMP) {
         const int64_t *x = VEC_I64(v);
         for (uint32_t i = 0; i < n; i++) {
             if (v->has_nulls && v->nulls[i]) continue;
-            slot_state *s = states[i];
+            slot_state *s = AGG_STATE(states, off, i);
             if (!s->has || (sign > 0 ? x[i] > s->v.i : x[i] < s->v.i)) {
                 s->has = 1;
                 s->type = (uint8_t)v->type;
@@ -388,20 +388,20 @@ static int minmax_update(void **states, const kl_vec *v, uint32_t n, int sign, k
     }
     for (uint32_t i = 0; i < n; i++) {
         if (v->has_nulls && v->nulls[i]) continue;
-        slot_state *s = states[i];
+        slot_state *s = AGG_STATE(states, off, i);
         if (!s->has || sign * slot_cmp(s, v, i) > 0) TRY(slot_set(s, v, i, err));
     }
     return 0;
 }
-static int min_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int min_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args);
-    return minmax_update(states, args[0], n, -1, err);
+    return minmax_update(states, off, args[0], n, -1, err);
 }
-static int max_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int max_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args);
-    return minmax_update(states, args[0], n, 1, err);
+    return minmax_update(states, off, args[0], n, 1, err);
 }
 static int min_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
     KL_UNUSED(ctx);
@@ -479,10 +479,10 @@ static int slot_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_
 }
 
 /* first(): the first row's value, NULL included; any_value(): the first non-NULL value. */
-static int first_update_impl(void **states, const kl_vec *v, uint32_t n, bool skip_nulls,
+static int first_update_impl(void *const *states, size_t off, const kl_vec *v, uint32_t n, bool skip_nulls,
                              kl_error *err) {
     for (uint32_t i = 0; i < n; i++) {
-        slot_state *s = states[i];
+        slot_state *s = AGG_STATE(states, off, i);
         if (s->has) continue;
         if (v->type == KILN_TYPE_NULL || v->nulls[i]) {
             if (skip_nulls) continue;
@@ -494,15 +494,15 @@ static int first_update_impl(void **states, const kl_vec *v, uint32_t n, bool sk
     }
     return 0;
 }
-static int first_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int first_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                         kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args);
-    return first_update_impl(states, args[0], n, false, err);
+    return first_update_impl(states, off, args[0], n, false, err);
 }
-static int any_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int any_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args);
-    return first_update_impl(states, args[0], n, true, err);
+    return first_update_impl(states, off, args[0], n, true, err);
 }
 static int first_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
     KL_UNUSED(ctx);
@@ -533,27 +533,27 @@ static void bool_init(kl_fn_ctx *ctx, void *state) {
     KL_UNUSED(ctx);
     memset(state, 0, sizeof(bool_state));
 }
-static int bool_update_impl(void **states, const kl_vec *v, uint32_t n, bool is_and) {
+static int bool_update_impl(void *const *states, size_t off, const kl_vec *v, uint32_t n, bool is_and) {
     if (v->type == KILN_TYPE_NULL) return 0;
     const uint8_t *x = VEC_U8(v);
     for (uint32_t i = 0; i < n; i++) {
         if (v->nulls[i]) continue;
-        bool_state *s = states[i];
+        bool_state *s = AGG_STATE(states, off, i);
         uint8_t b = x[i] != 0;
         s->val = s->has ? (is_and ? (s->val & b) : (s->val | b)) : b;
         s->has = 1;
     }
     return 0;
 }
-static int band_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int band_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                        kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
-    return bool_update_impl(states, args[0], n, true);
+    return bool_update_impl(states, off, args[0], n, true);
 }
-static int bor_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int bor_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                       kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
-    return bool_update_impl(states, args[0], n, false);
+    return bool_update_impl(states, off, args[0], n, false);
 }
 static int band_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(err);
@@ -714,7 +714,7 @@ static uint64_t cd_key(const kl_vec *v, uint32_t i) {
     }
 }
 
-static int cd_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int cd_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                      kl_error *err) {
     KL_UNUSED(ctx), KL_UNUSED(n_args);
     const kl_vec *v = args[0];
@@ -722,7 +722,7 @@ static int cd_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, u
     bool is_str = v->type == KILN_TYPE_VARCHAR;
     for (uint32_t i = 0; i < n; i++) {
         if (v->nulls[i]) continue;
-        cd_state *s = states[i];
+        cd_state *s = AGG_STATE(states, off, i);
         TRY(cd_ensure(s, is_str, err));
         if (is_str) {
             kl_str x = VEC_STR(v)[i];
@@ -882,14 +882,14 @@ static int sa_add(sa_state *s, const char *p, uint32_t n, kl_error *err) {
     s->has = 1;
     return sa_append(s, p, n, err);
 }
-static int sa_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int sa_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                      kl_error *err) {
     KL_UNUSED(ctx);
     const kl_vec *v = args[0];
     if (v->type == KILN_TYPE_NULL) return 0;
     for (uint32_t i = 0; i < n; i++) {
         if (v->nulls[i]) continue;
-        sa_state *s = states[i];
+        sa_state *s = AGG_STATE(states, off, i);
         if (!s->has_sep && n_args > 1) {
             if (args[1]->type == KILN_TYPE_NULL || args[1]->nulls[i]) {
                 s->has_sep = 2; /* DuckDB: string_agg(x, NULL) is NULL */

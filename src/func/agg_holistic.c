@@ -109,14 +109,14 @@ static int quant_set_q(quant_state *s, double q, kl_error *err) {
     return 0;
 }
 
-static int quant_update_impl(void **states, kl_vec **args, int n_args, uint32_t n,
+static int quant_update_impl(void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                              double fixed_q, kl_error *err) {
     const kl_vec *v = args[0];
     const kl_vec *qv_ = n_args > 1 ? args[1] : NULL;
     if (v->type == KILN_TYPE_NULL) return 0;
     bool dbl = v->type == KILN_TYPE_DOUBLE;
     for (uint32_t i = 0; i < n; i++) {
-        quant_state *s = states[i];
+        quant_state *s = AGG_STATE(states, off, i);
         if (!s->q_set) {
             if (!qv_) {
                 s->q = fixed_q;
@@ -139,10 +139,10 @@ static int quant_update_impl(void **states, kl_vec **args, int n_args, uint32_t 
     }
     return 0;
 }
-static int quant_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
+static int quant_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args, uint32_t n,
                         kl_error *err) {
     KL_UNUSED(ctx);
-    return quant_update_impl(states, args, n_args, n, 0.5, err);
+    return quant_update_impl(states, off, args, n_args, n, 0.5, err);
 }
 
 static int quant_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {

@@ -4,7 +4,7 @@
  * regr_avgx, regr_avgy, regr_sxx, regr_syy, regr_sxy, regr_slope, regr_intercept, regr_r2.
  * Two-argument ones take (y, x) in that order, as SQL does.
  *
- * API: the table fn_agg_stats_defs (searched by catalog.c). Arguments are cast to DOUBLE.
+ * API: the table fn_agg_stats_defs (searched by catalog.c). Arguments are DOUBLE or BIGINT.
  *
  * Algorithm: single-pass and numerically careful. One variable keeps Welford's
  * (n, mean, M2) with M2 = sum (x - mean)^2; two variables keep the co-moments
@@ -14,7 +14,10 @@
  * Combine (Chan et al.) of A and B with n = nA + nB, dx = mean_xB - mean_xA:
  *     mean_x = mean_xA + dx * nB / n;  M2_x = M2_xA + M2_xB + dx^2 * nA * nB / n;
  *     C_xy = C_xyA + C_xyB + dx * dy * nA * nB / n.
- * The states are fixed-size plain structs, serialized as raw bytes.
+ * regr_avgx/regr_avgy also keep plain sums (sum / n, like DuckDB); the other two-variable
+ * functions leave them out of their state.
+ * The states are fixed-size plain structs, serialized as raw bytes. BIGINT arguments are
+ * read as they are and converted to DOUBLE per row (exactly what a CAST gives).
  *
  * Results: NULL inputs are skipped (the pair when either side is NULL). Empty input gives
  * NULL (regr_count gives 0); sample statistics need n >= 2; as in DuckDB 1.5, corr and
@@ -38,6 +41,23 @@ typedef struct comoment_state {
     double sum_x, sum_y; /* regr_avgx/avgy as sum / n, like DuckDB (exact for infinities) */
 } comoment_state;
 
+/* Only regr_avgx/regr_avgy read the plain sums; the others keep the smaller state (a group
+   of corr() is then 48 bytes). */
+static bool cm_has_sums(const char *name) {
+    return strcmp(name, "regr_avgx") == 0 || strcmp(name, "regr_avgy") == 0;
+}
+static size_t cm_size(const char *name) {
+    return cm_has_sums(name) ? sizeof(comoment_state) : offsetof(comoment_state, sum_x);
+}
+
+/* Value i of a BIGINT or DOUBLE argument as a double (the conversion CAST would make). */
+static inline double stats_num(const kl_vec *v, bool is_int, uint32_t i) {
+    return is_int ? (double)VEC_I64(v)[i] : VEC_F64(v)[i];
+}
+static inline bool stats_typed(const kl_vec *v) {
+    return v->type == KILN_TYPE_DOUBLE || v->type == KILN_TYPE_BIGINT;
+}
+
 /* ---- binding ---------------------------------------------------------------------------- */
 
 static int stats_bind_impl(const char *name, kl_type *arg_types, int n_args, kl_type *ret,
@@ -45,10 +65,11 @@ static int stats_bind_impl(const char *name, kl_type *arg_types, int n_args, kl_
     for (int i = 0; i < n_args; i++) {
         if (arg_types[i] != KILN_TYPE_NULL && !fn_is_numeric(arg_types[i]))
             return fn_no_overload(err, name, arg_types, n_args);
-        arg_types[i] = KILN_TYPE_DOUBLE;
+        /* BIGINT is read as is and converted row by row (no CAST pass) */
+        if (arg_types[i] != KILN_TYPE_BIGINT) arg_types[i] = KILN_TYPE_DOUBLE;
     }
     *ret = KILN_TYPE_DOUBLE;
-    *state_size = n_args == 1 ? sizeof(welford_state) : sizeof(comoment_state);
+    *state_size = n_args == 1 ? sizeof(welford_state) : cm_size(name);
     return 0;
 }
 
@@ -65,20 +86,25 @@ static void wf_init(kl_fn_ctx *ctx, void *state) {
     KL_UNUSED(ctx);
     memset(state, 0, sizeof(welford_state));
 }
-static int wf_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
-                     kl_error *err) {
-    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
-    const kl_vec *v = args[0];
-    if (v->type != KILN_TYPE_DOUBLE) return 0; /* untyped NULL column: nothing to add */
-    const double *x = VEC_F64(v);
+static inline void wf_update_rows(void *const *states, size_t off, const kl_vec *v, bool is_int,
+                                  uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
         if (v->has_nulls && v->nulls[i]) continue;
-        welford_state *s = states[i];
+        welford_state *s = AGG_STATE(states, off, i);
+        double x = stats_num(v, is_int, i);
         s->n++;
-        double d = x[i] - s->mean;
+        double d = x - s->mean;
         s->mean += d / (double)s->n;
-        s->m2 += d * (x[i] - s->mean);
+        s->m2 += d * (x - s->mean);
     }
+}
+static int wf_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args,
+                     uint32_t n, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    const kl_vec *v = args[0];
+    if (!stats_typed(v)) return 0; /* untyped NULL column: nothing to add */
+    if (v->type == KILN_TYPE_BIGINT) wf_update_rows(states, off, v, true, n);
+    else wf_update_rows(states, off, v, false, n);
     return 0;
 }
 static int wf_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
@@ -145,24 +171,20 @@ STATS_BIND(stddev_pop)
 
 /* ---- two variables ------------------------------------------------------------------------- */
 
-static void cm_init(kl_fn_ctx *ctx, void *state) {
-    KL_UNUSED(ctx);
-    memset(state, 0, sizeof(comoment_state));
-}
-static int cm_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n,
-                     kl_error *err) {
-    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
-    const kl_vec *vy = args[0], *vx = args[1];
-    if (vy->type != KILN_TYPE_DOUBLE || vx->type != KILN_TYPE_DOUBLE) return 0;
-    const double *ys = VEC_F64(vy), *xs = VEC_F64(vx);
+/* The co-moment update of rows [0, n); the flags are constants at each call, so each
+   combination of argument types (and of the plain sums) gets its own loop. */
+static inline void cm_update_rows(void *const *states, size_t off, const kl_vec *vy,
+                                  const kl_vec *vx, bool y_int, bool x_int, bool sums, uint32_t n) {
     bool hn = vy->has_nulls || vx->has_nulls;
     for (uint32_t i = 0; i < n; i++) {
         if (hn && (vy->nulls[i] || vx->nulls[i])) continue;
-        comoment_state *s = states[i];
-        double x = xs[i], y = ys[i];
+        comoment_state *s = AGG_STATE(states, off, i);
+        double x = stats_num(vx, x_int, i), y = stats_num(vy, y_int, i);
         s->n++;
-        s->sum_x += x;
-        s->sum_y += y;
+        if (sums) {
+            s->sum_x += x;
+            s->sum_y += y;
+        }
         double inv = 1.0 / (double)s->n;
         double dx = x - s->mean_x, dy = y - s->mean_y;
         s->mean_x += dx * inv;
@@ -171,16 +193,33 @@ static int cm_update(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, u
         s->m2_x += dx * (x - s->mean_x);
         s->m2_y += dy * (y - s->mean_y);
     }
+}
+static inline int cm_update_impl(void *const *states, size_t off, kl_vec **args, uint32_t n,
+                                 bool sums) {
+    const kl_vec *vy = args[0], *vx = args[1];
+    if (!stats_typed(vy) || !stats_typed(vx)) return 0;
+    bool yi = vy->type == KILN_TYPE_BIGINT, xi = vx->type == KILN_TYPE_BIGINT;
+    if (yi && xi) cm_update_rows(states, off, vy, vx, true, true, sums, n);
+    else if (yi) cm_update_rows(states, off, vy, vx, true, false, sums, n);
+    else if (xi) cm_update_rows(states, off, vy, vx, false, true, sums, n);
+    else cm_update_rows(states, off, vy, vx, false, false, sums, n);
     return 0;
 }
-static int cm_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
-    KL_UNUSED(ctx), KL_UNUSED(err);
-    comoment_state *a = dst;
-    const comoment_state *b = src;
-    if (b->n == 0) return 0;
+static int cm_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args,
+                     uint32_t n, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    return cm_update_impl(states, off, args, n, false);
+}
+static int cm_update_sums(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args,
+                          int n_args, uint32_t n, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(n_args), KL_UNUSED(err);
+    return cm_update_impl(states, off, args, n, true);
+}
+static inline void cm_combine_impl(comoment_state *a, const comoment_state *b, bool sums) {
+    if (b->n == 0) return;
     if (a->n == 0) {
-        *a = *b;
-        return 0;
+        memcpy(a, b, sums ? sizeof *a : offsetof(comoment_state, sum_x));
+        return;
     }
     double na = (double)a->n, nb = (double)b->n, n = na + nb;
     double dx = b->mean_x - a->mean_x, dy = b->mean_y - a->mean_y;
@@ -190,23 +229,57 @@ static int cm_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err)
     a->c_xy += b->c_xy + dx * dy * f;
     a->m2_x += b->m2_x + dx * dx * f;
     a->m2_y += b->m2_y + dy * dy * f;
-    a->sum_x += b->sum_x;
-    a->sum_y += b->sum_y;
+    if (sums) {
+        a->sum_x += b->sum_x;
+        a->sum_y += b->sum_y;
+    }
     a->n += b->n;
+}
+static void cm_init(kl_fn_ctx *ctx, void *state) {
+    KL_UNUSED(ctx);
+    memset(state, 0, offsetof(comoment_state, sum_x));
+}
+static void cm_init_sums(kl_fn_ctx *ctx, void *state) {
+    KL_UNUSED(ctx);
+    memset(state, 0, sizeof(comoment_state));
+}
+static int cm_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(err);
+    cm_combine_impl(dst, src, false);
+    return 0;
+}
+static int cm_combine_sums(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
+    KL_UNUSED(ctx), KL_UNUSED(err);
+    cm_combine_impl(dst, src, true);
+    return 0;
+}
+static int cm_serialize_n(const void *state, kl_buf *out, size_t size) {
+    return kl_buf_append(out, state, size);
+}
+static int cm_deserialize_n(void *state, const void *data, size_t len, size_t *consumed,
+                            size_t size, kl_error *err) {
+    if (len < size) return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
+    memcpy(state, data, size);
+    *consumed = size;
     return 0;
 }
 static int cm_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
     KL_UNUSED(ctx);
-    return kl_buf_append(out, state, sizeof(comoment_state));
+    return cm_serialize_n(state, out, offsetof(comoment_state, sum_x));
 }
 static int cm_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
                           size_t *consumed, kl_error *err) {
     KL_UNUSED(ctx);
-    if (len < sizeof(comoment_state))
-        return kl_err(err, KILN_ERR_DATA, "truncated aggregate state");
-    memcpy(state, data, sizeof(comoment_state));
-    *consumed = sizeof(comoment_state);
-    return 0;
+    return cm_deserialize_n(state, data, len, consumed, offsetof(comoment_state, sum_x), err);
+}
+static int cm_serialize_sums(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
+    KL_UNUSED(ctx);
+    return cm_serialize_n(state, out, sizeof(comoment_state));
+}
+static int cm_deserialize_sums(kl_fn_ctx *ctx, void *state, const void *data, size_t len,
+                               size_t *consumed, kl_error *err) {
+    KL_UNUSED(ctx);
+    return cm_deserialize_n(state, data, len, consumed, sizeof(comoment_state), err);
 }
 
 /* The finalizers: `valid` decides NULL, `expr` the value (s is the state). */
@@ -267,6 +340,9 @@ STATS_BIND(regr_r2)
 #define CM_DEF(fn)                                                                             \
     {#fn, 2, 2, stats_bind_##fn, cm_init, cm_update, cm_combine, cm_final_##fn, cm_serialize,   \
      cm_deserialize, NULL, NULL}
+#define CM_DEF_SUMS(fn)                                                                        \
+    {#fn, 2, 2, stats_bind_##fn, cm_init_sums, cm_update_sums, cm_combine_sums, cm_final_##fn,  \
+     cm_serialize_sums, cm_deserialize_sums, NULL, NULL}
 
 const kl_agg_def fn_agg_stats_defs[] = {
     WF_DEF("var_samp", var_samp),
@@ -279,8 +355,8 @@ const kl_agg_def fn_agg_stats_defs[] = {
     CM_DEF(covar_pop),
     CM_DEF(corr),
     CM_DEF(regr_count),
-    CM_DEF(regr_avgx),
-    CM_DEF(regr_avgy),
+    CM_DEF_SUMS(regr_avgx),
+    CM_DEF_SUMS(regr_avgy),
     CM_DEF(regr_sxx),
     CM_DEF(regr_syy),
     CM_DEF(regr_sxy),

@@ -16,7 +16,10 @@
  * Aggregates: a fixed-size state per group (state_size bytes, chosen at bind time); states
  * may own heap memory (median keeps a buffer of values) which destroy() frees.
  *   init(ctx, state)
- *   update(ctx, states, args, n_args, n_rows, err)   states[i] is the state of row i's group
+ *   update(ctx, states, off, args, n_args, n_rows, err)
+ *                                                    (char *)states[i] + off is the state of
+ *                                                    row i's group (AGG_STATE): the caller
+ *                                                    passes its per-row state rows as they are
  *   combine(ctx, dst, src)                           merge src into dst (src stays valid)
  *   finalize(ctx, state, out, row, err)              write the result into out[row]
  *   serialize(ctx, state, buf) / deserialize(ctx, state, data, len, &consumed)
@@ -64,8 +67,8 @@ typedef struct kl_agg_def {
     int (*bind)(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret_type,
                 size_t *state_size, kl_error *err);
     void (*init)(kl_fn_ctx *ctx, void *state);
-    int (*update)(kl_fn_ctx *ctx, void **states, kl_vec **args, int n_args, uint32_t n_rows,
-                  kl_error *err);
+    int (*update)(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **args, int n_args,
+                  uint32_t n_rows, kl_error *err);
     int (*combine)(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err);
     int (*finalize)(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, kl_error *err);
     int (*serialize)(kl_fn_ctx *ctx, const void *state, kl_buf *out);
@@ -74,6 +77,9 @@ typedef struct kl_agg_def {
     void (*destroy)(kl_fn_ctx *ctx, void *state);
     void (*free_bind_data)(void *bind_data);
 } kl_agg_def;
+
+/** The state of row i inside an aggregate's update(). */
+#define AGG_STATE(states, off, i) ((void *)((char *)(states)[i] + (off)))
 
 /** Look up by lower-case name; NULL if none. */
 const kl_scalar_def *func_find_scalar(const char *name);

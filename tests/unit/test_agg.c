@@ -86,7 +86,7 @@ static kl_vec *agg_run(const char *name, kl_vec **args, int n_args, uint32_t n, 
     d->init(&ctx, b);
     void **states = kl_malloc(sizeof(void *) * (n ? n : 1));
     for (uint32_t i = 0; i < n; i++) states[i] = (mode != MODE_SINGLE && i >= n / 2) ? b : a;
-    rc = d->update(&ctx, states, cast, n_args, n, err);
+    rc = d->update(&ctx, states, 0, cast, n_args, n, err);
     if (rc == 0 && mode == MODE_SERIAL) {
         void *sts[2] = {a, b};
         for (int k = 0; k < 2; k++) {
@@ -599,7 +599,7 @@ static void test_deserialize_cut_short(void **st) {
         void *a = kl_malloc(ssize), *b = kl_malloc(ssize);
         d->init(&ctx, a);
         void *ptrs[4] = {a, a, a, a};
-        assert_int_equal(d->update(&ctx, ptrs, &in, 1, 4, NULL), 0);
+        assert_int_equal(d->update(&ctx, ptrs, 0, &in, 1, 4, NULL), 0);
         kl_buf buf = {0};
         assert_int_equal(d->serialize(&ctx, a, &buf), 0);
         for (size_t cut = 0; cut < buf.len; cut++) {
@@ -633,7 +633,7 @@ static void test_grouped_update(void **st) {
         d->init(&ctx, g[1]);
         void *ptrs[6];
         for (int i = 0; i < 6; i++) ptrs[i] = g[i % 2];
-        assert_int_equal(d->update(&ctx, ptrs, &v, 1, 6, NULL), 0);
+        assert_int_equal(d->update(&ctx, ptrs, 0, &v, 1, 6, NULL), 0);
         kl_vec *o = mk(ret, 2);
         for (int j = 0; j < 2; j++) {
             assert_int_equal(d->finalize(&ctx, g[j], o, (uint32_t)j, NULL), 0);

@@ -449,7 +449,7 @@ static void test_string_agg_null_separator_and_serialize(void **st) {
     d->init(&ctx, s1);
     void *states[3] = {s1, s1, s1};
     kl_vec *args[2] = {x, sep};
-    assert_int_equal(d->update(&ctx, states, args, 2, 3, NULL), 0);
+    assert_int_equal(d->update(&ctx, states, 0, args, 2, 3, NULL), 0);
     kl_buf buf = {0};
     assert_int_equal(d->serialize(&ctx, s1, &buf), 0);
     size_t used = 0;
@@ -464,7 +464,7 @@ static void test_string_agg_null_separator_and_serialize(void **st) {
     assert_int_equal(vec_set_string(sep, 0, "-", 1), 0);
     sep->nulls[0] = 0;
     void *st3[1] = {s3};
-    assert_int_equal(d->update(&ctx, st3, args, 2, 1, NULL), 0);
+    assert_int_equal(d->update(&ctx, st3, 0, args, 2, 1, NULL), 0);
     void *s4 = kl_malloc(ssize);
     d->init(&ctx, s4);
     assert_int_equal(d->combine(&ctx, s4, s3, NULL), 0);
