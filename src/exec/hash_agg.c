@@ -23,7 +23,8 @@
  * each doubling) with more than 9 groups per 10 input rows gains nothing from its tables
  * (almost every row is a new group, and tables larger than the caches make every probe a
  * miss): from then on its rows are hashed, scattered and appended to per-partition *bags*
- * (ht_append_hashed: key storage without slots; one state row per input row), and the
+ * (ht_append_hashed: key storage without slots; one state row per input row; each bag a list
+ * of segments of HAGG_BAG_SEG rows, so no bag array is reallocated or over-allocated), and the
  * merge builds each partition's table from the bags, so the only lookups happen there, one
  * partition (a cache-friendlier table) at a time, on all threads. This happens at one
  * thread too (the merge then has one worker).
@@ -40,8 +41,15 @@
  * stored form, no unpacking or re-hashing). Merged sources are freed at once, so memory is
  * released while the merge proceeds. Without any split local (few groups) the merge is a single task.
  *
+ * Direct map: before the split, a single integer key in a small range finds its state row by
+ * indexing an array (HAGG_DIRECT_SLOTS); the table still owns the groups.
+ *
  * Emit: partition after partition, in group-id order within one; a fully emitted partition
- * is freed on the next call (its keys were referenced by the previous output chunk).
+ * is freed on the next call (its keys were referenced by the previous output chunk). When the
+ * operator above pulls in parallel (op_clone: CREATE TABLE AS, an aggregate, a sort's gather),
+ * each copy is an *emitter* sharing this operator's build (done once, by whichever is pulled
+ * first) and claiming whole partitions from a counter; chunk seq = partition << 24 | chunk,
+ * so ordering by seq gives the single-threaded emission order.
  * Contents are identical for any thread count; row order of the output is first appearance
  * for one thread below the split threshold and otherwise unspecified (GROUP BY without
  * ORDER BY).
@@ -103,6 +111,17 @@ typedef struct hagg_bag {
     uint64_t n_rows; /* in all segments */
 } hagg_bag;
 
+/* Parallel emission: shared by an aggregate and its emitters (hagg_clone). */
+typedef struct hagg_shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int state;          /* 0 = not built, 1 = building, 2 = built (under mu) */
+    int rc;             /* the build's result */
+    kl_error err;
+    uint32_t next_part; /* atomic: next partition to emit */
+    int refs;           /* atomic: the aggregate and its emitters */
+} hagg_shared;
+
 typedef struct hagg_op {
     kl_op base;
     kl_expr **keys;
@@ -125,6 +144,11 @@ typedef struct hagg_op {
     bool built;
     uint32_t out_part; /* emitting: current partition and groups of it already emitted */
     uint32_t emitted;
+    hagg_shared *sh;   /* parallel emission (NULL: this operator emits everything) */
+    struct hagg_op *owner; /* an emitter: the aggregate whose partitions it emits */
+    bool sh_built;     /* this instance has seen the shared build finish */
+    bool sh_claimed;   /* out_part is claimed and being emitted */
+    uint32_t sh_chunk; /* chunks emitted from out_part (the low bits of chunk->seq) */
     kl_vec **key_vecs;
     kl_vec **arg_vecs;
     int threads;      /* parallel build with this many threads when the child can be cloned */
@@ -689,8 +713,89 @@ static int hagg_build(hagg_op *h, kl_error *err) {
     return rc;
 }
 
+/* Emit up to one chunk of groups of partition p of `src` from group h->emitted on, with h's
+   aggregate contexts, into h->base.out; returns the number of groups. */
+static int hagg_emit_part(hagg_op *h, hagg_part *p, uint32_t *n_out, kl_error *err) {
+    kl_op *op = &h->base;
+    uint32_t n = KL_MIN(p->n_groups - h->emitted, (uint32_t)KL_CHUNK_ROWS);
+    if (h->n_keys) {
+        for (uint32_t k = 0; k < h->n_keys; k++) h->key_vecs[k] = &op->out.cols[k];
+        ht_get_keys(p->ht, h->emitted, n, h->key_vecs);
+    }
+    for (uint32_t a = 0; a < h->n_aggs; a++) {
+        kl_agg_call *ac = &h->aggs[a];
+        kl_vec *dst = &op->out.cols[h->n_keys + a];
+        for (uint32_t i = 0; i < n; i++)
+            TRY(ac->def->finalize(&ac->ctx, hagg_state(h, p, h->emitted + i) + h->offsets[a], dst, i, err));
+    }
+    h->emitted += n;
+    *n_out = n;
+    return 0;
+}
+
+/* The build, once, by whichever instance (the aggregate or an emitter) is pulled first; the
+   others wait for it. */
+static int hagg_shared_build(hagg_op *e, kl_error *err) {
+    hagg_shared *sh = e->sh;
+    hagg_op *h = e->owner ? e->owner : e;
+    pthread_mutex_lock(&sh->mu);
+    if (sh->state == 0) {
+        sh->state = 1;
+        pthread_mutex_unlock(&sh->mu);
+        kl_error berr;
+        kiln_error_clear(&berr);
+        int rc = hagg_build(h, &berr);
+        pthread_mutex_lock(&sh->mu);
+        sh->rc = rc;
+        sh->err = berr;
+        sh->state = 2;
+        pthread_cond_broadcast(&sh->cv);
+    }
+    while (sh->state != 2) pthread_cond_wait(&sh->cv, &sh->mu);
+    int rc = sh->rc;
+    if (rc && err) *err = sh->err;
+    pthread_mutex_unlock(&sh->mu);
+    e->sh_built = true;
+    return rc;
+}
+
+/* Emission shared with emitters: partitions are claimed one at a time from a counter; chunk
+   seq = partition << 24 | chunk within it, so the chunks ordered by seq are exactly what a
+   single emitter would produce. A partition is freed by its emitter on the call after its
+   last chunk. */
+static int hagg_next_shared(hagg_op *e, kl_chunk **out, kl_error *err) {
+    if (!e->sh_built) TRY(hagg_shared_build(e, err));
+    hagg_op *h = e->owner ? e->owner : e;
+    kl_op *op = &e->base;
+    chunk_reset(&op->out);
+    uint32_t n = 0;
+    for (;;) {
+        if (!e->sh_claimed) {
+            uint32_t p = __atomic_fetch_add(&e->sh->next_part, 1, __ATOMIC_ACQ_REL);
+            if (p >= h->n_parts) break;
+            e->out_part = p;
+            e->emitted = 0;
+            e->sh_chunk = 0;
+            e->sh_claimed = true;
+        }
+        hagg_part *p = &h->parts[e->out_part];
+        if (e->emitted >= p->n_groups) {
+            hagg_part_free(e, p, true); /* the previous chunk referenced its keys */
+            e->sh_claimed = false;
+            continue;
+        }
+        TRY(hagg_emit_part(e, p, &n, err));
+        op->out.seq = ((uint64_t)e->out_part << 24) | e->sh_chunk++;
+        break;
+    }
+    op->out.n_rows = n;
+    *out = &op->out;
+    return 0;
+}
+
 static int hagg_next(kl_op *op, kl_chunk **out, kl_error *err) {
     hagg_op *h = (hagg_op *)op;
+    if (h->sh) return hagg_next_shared(h, out, err);
     if (!h->built) TRY(hagg_build(h, err));
     chunk_reset(&op->out);
     /* a fully emitted partition is freed now: the previous chunk referenced its keys */
@@ -700,21 +805,7 @@ static int hagg_next(kl_op *op, kl_chunk **out, kl_error *err) {
         h->emitted = 0;
     }
     uint32_t n = 0;
-    if (h->out_part < h->n_parts) {
-        hagg_part *p = &h->parts[h->out_part];
-        n = KL_MIN(p->n_groups - h->emitted, (uint32_t)KL_CHUNK_ROWS);
-        if (h->n_keys) {
-            for (uint32_t k = 0; k < h->n_keys; k++) h->key_vecs[k] = &op->out.cols[k];
-            ht_get_keys(p->ht, h->emitted, n, h->key_vecs);
-        }
-        for (uint32_t a = 0; a < h->n_aggs; a++) {
-            kl_agg_call *ac = &h->aggs[a];
-            kl_vec *dst = &op->out.cols[h->n_keys + a];
-            for (uint32_t i = 0; i < n; i++)
-                TRY(ac->def->finalize(&ac->ctx, hagg_state(h, p, h->emitted + i) + h->offsets[a], dst, i, err));
-        }
-        h->emitted += n;
-    }
+    if (h->out_part < h->n_parts) TRY(hagg_emit_part(h, &h->parts[h->out_part], &n, err));
     op->out.n_rows = n;
     *out = &op->out;
     return 0;
@@ -744,11 +835,65 @@ static void hagg_free(kl_op *op) {
     kl_free(h->key_vecs);
     kl_free(h->arg_vecs);
     /* Output key vectors reference the hash table's strings; nothing else to free. */
+    if (h->sh && __atomic_sub_fetch(&h->sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        pthread_mutex_destroy(&h->sh->mu);
+        pthread_cond_destroy(&h->sh->cv);
+        kl_free(h->sh);
+    }
     op_base_free(op);
     kl_free(op);
 }
 
-static const kl_op_vt hagg_vt = {"HASH_GROUP_BY", hagg_next, hagg_free, NULL};
+static kl_op *hagg_clone(kl_op *op);
+
+static const kl_op_vt hagg_vt = {"HASH_GROUP_BY", hagg_next, hagg_free, hagg_clone};
+
+/*
+ * A parallel copy for the operator above (op_collect_parallel, a parallel consumer): an
+ * *emitter* that shares this aggregate's build and emits the partitions it claims (see
+ * hagg_next_shared). It has its own output chunk and aggregate contexts (finalize and
+ * destroy run on its thread) and no child. Emitters are freed before the aggregate (every
+ * op_clone caller frees its copies first); the partitions belong to the aggregate.
+ */
+static kl_op *hagg_clone(kl_op *op) {
+    hagg_op *h = (hagg_op *)op;
+    if (h->owner) h = h->owner;
+    if (h->built || (h->sh && h->sh->state != 0)) return NULL;
+    if (!h->sh) {
+        hagg_shared *sh = kl_calloc(1, sizeof *sh);
+        if (!sh) return NULL;
+        if (pthread_mutex_init(&sh->mu, NULL) != 0) {
+            kl_free(sh);
+            return NULL;
+        }
+        if (pthread_cond_init(&sh->cv, NULL) != 0) {
+            pthread_mutex_destroy(&sh->mu);
+            kl_free(sh);
+            return NULL;
+        }
+        sh->refs = 1;
+        h->sh = sh;
+    }
+    kl_expr **keys = kl_calloc(h->n_keys ? h->n_keys : 1, sizeof(kl_expr *));
+    kl_agg_call *aggs = kl_calloc(h->n_aggs ? h->n_aggs : 1, sizeof(kl_agg_call));
+    bool ok = keys && aggs;
+    uint32_t nk = 0, na = 0;
+    for (; ok && nk < h->n_keys; nk++) ok = (keys[nk] = expr_clone(h->keys[nk])) != NULL;
+    for (; ok && na < h->n_aggs; na++) ok = agg_call_clone(&h->aggs[na], &aggs[na]) == 0;
+    if (!ok) {
+        for (uint32_t k = 0; keys && k < nk; k++) expr_free(keys[k]);
+        for (uint32_t a = 0; aggs && a + 1 < na; a++) agg_call_clear(&aggs[a]);
+        kl_free(keys);
+        kl_free(aggs);
+        return NULL;
+    }
+    hagg_op *e = (hagg_op *)op_hash_agg(NULL, keys, h->n_keys, aggs, h->n_aggs);
+    if (!e) return NULL;
+    e->owner = h;
+    e->sh = h->sh;
+    __atomic_add_fetch(&h->sh->refs, 1, __ATOMIC_ACQ_REL);
+    return &e->base;
+}
 
 void op_hash_agg_set_threads(kl_op *op, int threads) {
     if (op && op->vt == &hagg_vt) ((hagg_op *)op)->threads = threads;

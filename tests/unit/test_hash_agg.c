@@ -4,6 +4,7 @@
  * 32768 groups) give the same contents at 1, 2 and 4 threads (integer, short and long string,
  * multi-column and NULL keys; sum/avg/min/max/count/median/stddev/count DISTINCT states that
  * are moved and combined by the partition-wise merge), exact totals, a global aggregate, and
+ * parallel emission of the groups to the operator above (with a failing build), and
  * out-of-memory behaviour: allocation faults injected at many points of a parallel build,
  * split and merge fail cleanly with KILN_ERR_MEMORY (or succeed with the right answer) and
  * never leak.
@@ -161,6 +162,50 @@ static void test_append_mode(void **state) {
     kiln_close(db);
 }
 
+/* Parallel emission: the operator above a GROUP BY pulls it on several threads (CREATE TABLE
+   AS, an aggregate over it, a sort's gather, a window), each emitting the partitions it
+   claims; a failing build reaches every emitter as the same error. */
+static void test_parallel_emit(void **state) {
+    (void)state;
+    kiln_db *db = open_db();
+    make_table(db);
+    for (int t = 1; t <= 4; t *= 2) {
+        set_threads(db, t);
+        /* an aggregate over the groups: its thread-local partials read different partitions */
+        kiln_result *r = run_ok(db, "SELECT count(*), sum(c), sum(sv), count(DISTINCT k % 1000) FROM "
+                                    "(SELECT k, count(*) AS c, sum(i) AS sv FROM t GROUP BY k) q");
+        assert_int_equal(kiln_result_get_int64(r, 0, 0), 100003);
+        assert_int_equal(kiln_result_get_int64(r, 0, 1), 300000);
+        assert_int_equal(kiln_result_get_int64(r, 0, 2), (int64_t)299999 * 300000 / 2);
+        assert_int_equal(kiln_result_get_int64(r, 0, 3), 1000);
+        kiln_result_free(r);
+        /* ORDER BY over the groups (a gather pulls them in parallel), and a window */
+        r = run_ok(db, "SELECT s, c FROM (SELECT s, count(*) AS c FROM t GROUP BY s) q ORDER BY s DESC LIMIT 3");
+        assert_int_equal(kiln_result_row_count(r), 3);
+        char buf[64];
+        kiln_result_get_text(r, 0, 0, buf, sizeof buf);
+        assert_string_equal(buf, "long-key-string-9999");
+        kiln_result_get_text(r, 2, 0, buf, sizeof buf);
+        assert_string_equal(buf, "long-key-string-9997");
+        kiln_result_free(r);
+        assert_int_equal(scalar_i64(db, "SELECT max(rk) FROM (SELECT rank() OVER (ORDER BY c DESC, k) AS rk "
+                                        "FROM (SELECT k, count(*) AS c FROM t GROUP BY k) q) w"),
+                         100003);
+        /* an error while building reaches the caller, whichever emitter built */
+        kiln_result *res = NULL;
+        kiln_error err;
+        int rc = kiln_exec(db, "CREATE TABLE bad AS SELECT k, sum(i * 4611686018427387904) AS x FROM t GROUP BY k",
+                           &res, &err);
+        assert_int_equal(rc, KILN_ERR_OVERFLOW);
+        assert_null(res);
+        rc = kiln_exec(db, "SELECT count(*) FROM (SELECT k, sum(i * 4611686018427387904) AS x FROM t GROUP BY k) q",
+                       &res, &err);
+        assert_int_equal(rc, KILN_ERR_OVERFLOW);
+        assert_null(res);
+    }
+    kiln_close(db);
+}
+
 static void oom_loop(kiln_db *db, const char *q) {
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT count(*), sum(c) FROM (%s)", q);
@@ -222,6 +267,7 @@ int main(void) {
         cmocka_unit_test(test_string_and_multi_keys),
         cmocka_unit_test(test_global_and_small),
         cmocka_unit_test(test_append_mode),
+        cmocka_unit_test(test_parallel_emit),
         cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
