@@ -608,11 +608,13 @@ static bool ht_pack_batch(kl_ht *ht, kl_vec **keys, uint32_t n) {
         const kl_vec *v = keys[k];
         uint64_t *w = ht->words + (size_t)k * n;
         if (v->type == KILN_TYPE_VARCHAR) {
+            /* one pass: a longer string ends the word batch (the caller then hashes and
+               compares the batch the general way) */
             const kl_str *s = VEC_STR(v);
-            size_t longest = 0;
-            for (uint32_t i = 0; i < n; i++) longest |= s[i].len;
-            if (longest > HT_STR_INLINE) return false;
-            for (uint32_t i = 0; i < n; i++) w[i] = ht_pack_short(s[i].ptr, (uint32_t)s[i].len);
+            for (uint32_t i = 0; i < n; i++) {
+                if (KL_UNLIKELY(s[i].len > HT_STR_INLINE)) return false;
+                w[i] = ht_pack_short(s[i].ptr, (uint32_t)s[i].len);
+            }
         } else {
             memcpy(w, VEC_I64(v), (size_t)n * sizeof *w);
         }
@@ -620,9 +622,10 @@ static bool ht_pack_batch(kl_ht *ht, kl_vec **keys, uint32_t n) {
     return true;
 }
 
-static int ht_insert_words(kl_ht *ht, kl_vec **keys, uint32_t n, uint32_t *group_ids,
-                           kl_error *err) {
-    const uint32_t nk = ht->n_keys;
+/* nk is a constant (1..4) at each call of ht_insert_words_n, so the per-row key loops
+   unroll. */
+static inline int ht_insert_words_n(kl_ht *ht, kl_vec **keys, uint32_t n, uint32_t *group_ids,
+                                    const uint32_t nk, kl_error *err) {
     const uint64_t *words = ht->words;
     uint64_t *hashes = ht->hashes;
     for (uint32_t i = 0; i < n; i++) hashes[i] = kl_hash_u64(words[i]);
@@ -663,7 +666,12 @@ int ht_find_or_insert(kl_ht *ht, kl_vec **keys, uint32_t n_rows, uint32_t *group
     if (!ht_is_i64_batch(ht, keys) && ht_pack_batch(ht, keys, n_rows)) {
         if (ht_ensure_hashes(ht, n_rows) != 0)
             return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
-        return ht_insert_words(ht, keys, n_rows, group_ids, err);
+        switch (ht->n_keys) {
+        case 1: return ht_insert_words_n(ht, keys, n_rows, group_ids, 1, err);
+        case 2: return ht_insert_words_n(ht, keys, n_rows, group_ids, 2, err);
+        case 3: return ht_insert_words_n(ht, keys, n_rows, group_ids, 3, err);
+        default: return ht_insert_words_n(ht, keys, n_rows, group_ids, 4, err);
+        }
     }
     if (ht_hash_batch(ht, keys, n_rows) != 0)
         return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash table");
