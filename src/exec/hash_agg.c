@@ -517,6 +517,9 @@ static int hagg_merge_part(hagg_op *w, hagg_part *d, hagg_part *s, kl_error *err
         TRY(ht_reserve(d->ht, (uint32_t)r, err));
         d->reserved = (uint32_t)r;
     }
+    /* s is freed after this: its long key strings move with their arena instead of being
+       copied */
+    ht_adopt_strings(d->ht, s->ht);
     bool reinit = false;
     for (uint32_t a = 0; a < w->n_aggs; a++) reinit |= w->aggs[a].def->destroy != NULL;
     for (uint32_t first = 0; first < s->n_groups; first += KL_CHUNK_ROWS) {

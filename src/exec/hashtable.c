@@ -83,6 +83,7 @@ struct kl_ht {
     uint64_t *words;      /* scratch: n_keys x words_cap packed key words (word batches) */
     uint32_t words_cap;
     kl_arena strings; /* VARCHAR key bytes longer than HT_STR_INLINE */
+    const kl_ht *strings_to; /* ht_adopt_strings: the table that took this one's strings */
 };
 
 static size_t ht_elem_size(kl_type t) {
@@ -798,6 +799,12 @@ static inline bool ht_groups_equal(const kl_ht *dst, uint32_t gd, const kl_ht *s
     return true;
 }
 
+void ht_adopt_strings(kl_ht *dst, kl_ht *src) {
+    if (!dst || !src || dst == src) return;
+    kl_arena_adopt(&dst->strings, &src->strings);
+    src->strings_to = dst;
+}
+
 /* Append the key of group gs of src as group n_groups of dst (room was reserved). */
 static int ht_copy_key(kl_ht *dst, const kl_ht *src, uint32_t gs, uint64_t hash) {
     uint32_t g = dst->n_groups;
@@ -813,7 +820,7 @@ static int ht_copy_key(kl_ht *dst, const kl_ht *src, uint32_t gs, uint64_t hash)
         if (!cd->elem) continue;
         if (cd->type == KILN_TYPE_VARCHAR && !is_null) {
             uint64_t w = ((const uint64_t *)cs->data)[gs];
-            if (ht_pack_marker(w) == HT_STR_LONG) {
+            if (ht_pack_marker(w) == HT_STR_LONG && src->strings_to != dst) {
                 kl_str s = ht_unpack(&w);
                 uint32_t len = (uint32_t)s.len;
                 char *p = kl_arena_alloc_bytes(&dst->strings, sizeof len + s.len);

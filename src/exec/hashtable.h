@@ -88,6 +88,14 @@ int ht_insert_from(kl_ht *dst, const kl_ht *src, uint32_t first, const uint32_t 
                    uint32_t *gids, kl_error *err);
 
 /**
+ * Give dst the string storage of src (a table with the same key types that is only read by
+ * ht_insert_from into dst and then freed): ht_insert_from then keeps src's long strings
+ * where they are instead of copying them. Strings of src's keys that turn out to be already
+ * in dst stay allocated until dst is freed.
+ */
+void ht_adopt_strings(kl_ht *dst, kl_ht *src);
+
+/**
  * Append the keys of rows sel[0..n) (0..n when sel is NULL) as new groups without looking
  * them up (equal keys become separate groups): the table becomes a *bag* of keys that is
  * only read back (ht_insert_from from it into a real table, ht_get_keys, ht_get_hashes,

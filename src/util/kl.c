@@ -267,6 +267,20 @@ void *kl_arena_alloc_bytes(kl_arena *a, size_t n) {
     return kl_arena_alloc(a, n);
 }
 
+void kl_arena_adopt(kl_arena *dst, kl_arena *src) {
+    kl_arena_block *first = src->head;
+    if (!first) return;
+    src->head = NULL;
+    if (!dst->head) {
+        dst->head = first;
+        return;
+    }
+    kl_arena_block *last = first;
+    while (last->next) last = last->next;
+    last->next = dst->head->next;
+    dst->head->next = first;
+}
+
 void *kl_arena_calloc(kl_arena *a, size_t n) {
     void *p = kl_arena_alloc(a, n);
     if (p) memset(p, 0, n);

@@ -94,6 +94,9 @@ void kl_arena_init(kl_arena *a, size_t block_size);
 /** Allocate n bytes aligned to 16; NULL on out-of-memory. */
 void *kl_arena_alloc(kl_arena *a, size_t n);
 void *kl_arena_calloc(kl_arena *a, size_t n);
+/** Move every block of src into dst (dst's current block stays current); src becomes
+    empty. Pointers into src's blocks stay valid, now owned by dst. */
+void kl_arena_adopt(kl_arena *dst, kl_arena *src);
 /** Allocate n bytes with no alignment (string bytes: no padding waste); NULL on OOM. */
 void *kl_arena_alloc_bytes(kl_arena *a, size_t n);
 char *kl_arena_strndup(kl_arena *a, const char *s, size_t n);

@@ -385,6 +385,41 @@ static void test_arena_bytes_packing(void **state) {
     kl_arena_free(&a);
 }
 
+/* kl_arena_adopt: the pieces of the source stay valid and are freed with the destination,
+   which keeps filling its own current block; adopting into an empty arena and from an empty
+   one work too. */
+static void test_arena_adopt(void **state) {
+    (void)state;
+    size_t base = kl_mem_in_use();
+    kl_arena a, b, c;
+    kl_arena_init(&a, 4096);
+    kl_arena_init(&b, 4096);
+    kl_arena_init(&c, 4096);
+    char *pa = kl_arena_alloc_bytes(&a, 5);
+    memcpy(pa, "aaaaa", 5);
+    char *pb[3];
+    for (int i = 0; i < 3; i++) { /* three blocks in b */
+        pb[i] = kl_arena_alloc(&b, 3000);
+        memset(pb[i], 'x' + i, 3000);
+    }
+    size_t size_a = kl_arena_size(&a), size_b = kl_arena_size(&b);
+    kl_arena_adopt(&a, &b);
+    assert_int_equal(kl_arena_size(&b), 0);
+    assert_int_equal(kl_arena_size(&a), size_a + size_b);
+    for (int i = 0; i < 3; i++) assert_int_equal(pb[i][2999], 'x' + i);
+    /* a's current block is still a's first one (its first piece was rounded to 16 bytes) */
+    char *next = kl_arena_alloc_bytes(&a, 5);
+    assert_ptr_equal(next, pa + 16);
+    kl_arena_adopt(&c, &a); /* into an empty arena */
+    kl_arena_adopt(&c, &b); /* from an empty arena */
+    assert_int_equal(kl_arena_size(&c), size_a + size_b);
+    assert_memory_equal(pa, "aaaaa", 5);
+    kl_arena_free(&a);
+    kl_arena_free(&b);
+    kl_arena_free(&c);
+    assert_int_equal(kl_mem_in_use(), base);
+}
+
 /*
  * Regression: kl_arena_alloc must return 16-byte aligned memory also after
  * kl_arena_alloc_bytes() left the block's fill level at a non-multiple of 16 (it used to
@@ -636,6 +671,7 @@ int main(void) {
         cmocka_unit_test(test_mem_peak),
         cmocka_unit_test(test_arena_alignment),
         cmocka_unit_test(test_arena_bytes_packing),
+        cmocka_unit_test(test_arena_adopt),
         cmocka_unit_test(test_arena_alloc_aligned_after_bytes),
         cmocka_unit_test(test_arena_big_and_reset),
         cmocka_unit_test(test_arena_oom),
