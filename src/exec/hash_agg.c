@@ -82,13 +82,17 @@
    segment as soon as it is folded. */
 #define HAGG_BAG_SEG 16384u
 /* Direct map: while there is one partition, a single integer key (BIGINT, TIMESTAMP, DATE)
-   whose values lie in [base, base + HAGG_DIRECT_SLOTS) finds its group by indexing an
-   array (of state rows, NULL = not seen yet) instead of hashing and probing; base is the
-   smallest value of the first batch. Rows outside the range, NULLs and first sightings go
-   through the table, which stays the owner of the groups (split, merge and emit do not know
-   about the map). The map is dropped when more than 1 row in 8 of a batch falls outside the
+   whose values lie in [base, base + HAGG_DIRECT_MAX) finds its group by indexing an array
+   (of state rows, NULL = not seen yet) instead of hashing and probing; base is the smallest
+   value of the first batch, and the array starts with HAGG_DIRECT_SLOTS entries and doubles
+   as larger values show up. Rows outside the range, NULLs and first sightings go through the
+   table, which stays the owner of the groups (split, merge and emit do not know about the
+   map). While the map serves the key, the table is not split before HAGG_DIRECT_MAX groups
+   (a 100,000-value key stays one partition: no hashing per row; the merge of such locals is
+   then one task). The map is dropped when more than 1 row in 8 of a batch falls outside the
    range, and at the split. */
-#define HAGG_DIRECT_SLOTS 32768u
+#define HAGG_DIRECT_SLOTS 4096u
+#define HAGG_DIRECT_MAX (1u << 18)
 
 /* Testing hook (tests/unit/test_hash_agg.c declares it): the first append-mode check, in
    groups; 0 = HAGG_APPEND_CHECK. */
@@ -137,7 +141,8 @@ typedef struct hagg_op {
     uint64_t rows_in; /* rows consumed, and groups in parts (for the append-mode decision) */
     uint64_t groups_in;
     uint64_t check_at;
-    char **dmap;       /* direct map: HAGG_DIRECT_SLOTS state rows (NULL = not seen), or NULL */
+    char **dmap;       /* direct map: dslots state rows (NULL = not seen), or NULL */
+    uint32_t dslots;
     int64_t dbase;
     char *dnull;       /* state row of the NULL key, NULL = not seen yet */
     bool direct_off;   /* the direct map does not apply (key type, range) or was dropped */
@@ -316,6 +321,7 @@ static void hagg_bags_free(hagg_op *h) {
 static void hagg_direct_drop(hagg_op *h) {
     kl_free(h->dmap);
     h->dmap = NULL;
+    h->dslots = 0;
     h->direct_off = true;
 }
 
@@ -326,7 +332,7 @@ static inline int64_t hagg_int_at(const kl_vec *v, bool i32, uint32_t i) {
 
 /*
  * State rows (h->rows) of rows [0, n) of a single integer key through the direct map (see
- * HAGG_DIRECT_SLOTS); returns -1 when it does not apply (the caller then uses the table).
+ * HAGG_DIRECT_MAX); returns -1 when it does not apply (the caller then uses the table).
  */
 static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
     const kl_vec *v = h->key_vecs[0];
@@ -349,20 +355,22 @@ static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
         if (!any) return -1;
         if (!(h->dmap = kl_calloc(HAGG_DIRECT_SLOTS, sizeof *h->dmap)))
             return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+        h->dslots = HAGG_DIRECT_SLOTS;
         h->dbase = lo;
     }
     char *const *map = h->dmap;
+    const uint64_t slots = h->dslots;
     const uint64_t base = (uint64_t)h->dbase;
     uint32_t miss = 0, outside = 0;
     if (!nulls && !i32) {
         const int64_t *x = VEC_I64(v);
         for (uint32_t i = 0; i < n; i++) {
             uint64_t d = (uint64_t)x[i] - base;
-            char *r = d < HAGG_DIRECT_SLOTS ? map[d] : NULL;
+            char *r = d < slots ? map[d] : NULL;
             h->rows[i] = r;
             if (!r) {
                 h->sel[miss++] = i;
-                outside += d >= HAGG_DIRECT_SLOTS;
+                outside += d >= HAGG_DIRECT_MAX;
             }
         }
     } else {
@@ -372,8 +380,8 @@ static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
                 r = h->dnull;
             } else {
                 uint64_t d = (uint64_t)hagg_int_at(v, i32, i) - base;
-                r = d < HAGG_DIRECT_SLOTS ? map[d] : NULL;
-                outside += d >= HAGG_DIRECT_SLOTS;
+                r = d < slots ? map[d] : NULL;
+                outside += d >= HAGG_DIRECT_MAX;
             }
             h->rows[i] = r;
             if (!r) h->sel[miss++] = i;
@@ -393,7 +401,17 @@ static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
             continue;
         }
         uint64_t d = (uint64_t)hagg_int_at(v, i32, i) - base;
-        if (d < HAGG_DIRECT_SLOTS) h->dmap[d] = r;
+        if (d >= HAGG_DIRECT_MAX) continue;
+        if (d >= h->dslots) { /* grow the map to cover d */
+            uint32_t ns = h->dslots;
+            while (ns <= d) ns *= 2;
+            char **nm = kl_realloc(h->dmap, (size_t)ns * sizeof *nm);
+            if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+            memset(nm + h->dslots, 0, (size_t)(ns - h->dslots) * sizeof *nm);
+            h->dmap = nm;
+            h->dslots = ns;
+        }
+        h->dmap[d] = r;
     }
     if (!keep) hagg_direct_drop(h);
     return 0;
@@ -463,7 +481,8 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
     h->rows_in += n;
     if (h->n_parts == 1) {
         h->groups_in = h->parts[0].n_groups;
-        if (h->parts[0].n_groups > HAGG_PARTITION_AT) {
+        uint32_t split_at = h->dmap ? HAGG_DIRECT_MAX : HAGG_PARTITION_AT;
+        if (h->parts[0].n_groups > split_at) {
             hagg_direct_drop(h);
             TRY(hagg_split(h, err));
         }

@@ -1,7 +1,8 @@
 /*
  * test_hash_agg.c — the hash aggregate operator (src/exec/hash_agg.c) through the public
  * API: GROUP BYs large enough to split thread-local tables into radix partitions (more than
- * 32768 groups) give the same contents at 1, 2 and 4 threads (integer, short and long string,
+ * 32768 groups; an integer key in a small range stays one direct-mapped table up to 2^18
+ * groups) give the same contents at 1, 2 and 4 threads (integer, short and long string,
  * multi-column and NULL keys; sum/avg/min/max/count/median/stddev/count DISTINCT states that
  * are moved and combined by the partition-wise merge), exact totals, a global aggregate, and
  * parallel emission of the groups to the operator above (with a failing build), and
@@ -108,6 +109,10 @@ static void test_int_key_many_groups(void **state) {
         if (i % 11) want += i;
     assert_int_equal(scalar_i64(db, "SELECT sum(sv) FROM r4"), want);
     assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4 WHERE md <> (mn + mx) / 2 AND cv = c"), 0);
+    /* the same groups with values spread too wide for the direct map: split tables */
+    check_query(db, "SELECT k * 1000003 AS kw, count(*) AS c, sum(v) AS sv, median(i) AS md FROM t GROUP BY kw");
+    assert_int_equal(scalar_i64(db, "SELECT count(*) FROM r4"), 100003);
+    assert_int_equal(scalar_i64(db, "SELECT sum(sv) FROM r2"), want);
     kiln_close(db);
 }
 
