@@ -535,13 +535,15 @@ static void ht_prefetch_slots(const kl_ht *ht, const uint64_t *hashes, const uin
 }
 
 /*
- * The probe loop over rows sel[0..n) (0..n when sel is NULL) with their hashes. `i64` is a
- * compile-time constant at each call: a single non-NULL BIGINT/TIMESTAMP key compared inline.
+ * The probe loop over rows sel[0..n) (0..n when sel is NULL) with their hashes. `i64` and
+ * `str` are compile-time constants at each call: a single non-NULL BIGINT/TIMESTAMP key, or a
+ * single non-NULL VARCHAR key, compared inline.
  */
-static inline int ht_probe_insert(kl_ht *ht, kl_vec **keys, const uint64_t *hashes,
-                                  const uint32_t *sel, uint32_t n, uint32_t *group_ids, bool i64,
-                                  kl_error *err) {
+static inline int ht_probe_insert_t(kl_ht *ht, kl_vec **keys, const uint64_t *hashes,
+                                    const uint32_t *sel, uint32_t n, uint32_t *group_ids, bool i64,
+                                    bool str, kl_error *err) {
     const int64_t *d = i64 ? VEC_I64(keys[0]) : NULL;
+    const kl_str *sv = str ? VEC_STR(keys[0]) : NULL;
     for (uint32_t j = 0; j < n; j++) {
         uint32_t i = sel ? sel[j] : j;
         uint64_t h = hashes[i];
@@ -554,8 +556,9 @@ static inline int ht_probe_insert(kl_ht *ht, kl_vec **keys, const uint64_t *hash
                 break;
             }
             if (s.tag == tag &&
-                (i64 ? ((const int64_t *)ht->cols[0].data)[s.gid] == d[i] && !(ht->cols[0].nulls && ht->cols[0].nulls[s.gid])
-                     : ht_keys_equal(ht, keys, i, s.gid))) {
+                (i64   ? ((const int64_t *)ht->cols[0].data)[s.gid] == d[i] && !(ht->cols[0].nulls && ht->cols[0].nulls[s.gid])
+                 : str ? ht_str_equal(sv[i], ((const uint64_t *)ht->cols[0].data)[s.gid]) && !(ht->cols[0].nulls && ht->cols[0].nulls[s.gid])
+                       : ht_keys_equal(ht, keys, i, s.gid))) {
                 group_ids[i] = s.gid;
                 break;
             }
@@ -563,6 +566,19 @@ static inline int ht_probe_insert(kl_ht *ht, kl_vec **keys, const uint64_t *hash
         }
     }
     return 0;
+}
+
+static bool ht_is_str_batch(const kl_ht *ht, kl_vec **keys) {
+    return ht->n_keys == 1 && !keys[0]->has_nulls && keys[0]->type == KILN_TYPE_VARCHAR &&
+           ht->cols[0].type == KILN_TYPE_VARCHAR;
+}
+
+/* The probe loop, specialised for the batch's key shape. */
+static int ht_probe_insert(kl_ht *ht, kl_vec **keys, const uint64_t *hashes, const uint32_t *sel,
+                           uint32_t n, uint32_t *group_ids, bool i64, kl_error *err) {
+    if (i64) return ht_probe_insert_t(ht, keys, hashes, sel, n, group_ids, true, false, err);
+    if (ht_is_str_batch(ht, keys)) return ht_probe_insert_t(ht, keys, hashes, sel, n, group_ids, false, true, err);
+    return ht_probe_insert_t(ht, keys, hashes, sel, n, group_ids, false, false, err);
 }
 
 static bool ht_is_i64_batch(const kl_ht *ht, kl_vec **keys) {
