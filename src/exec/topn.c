@@ -53,6 +53,11 @@ typedef struct topn_op {
     int threads;
     /* partitions */
     kl_ht *ht;          /* NULL without PARTITION BY: one partition */
+    uint32_t *dmap;     /* direct map of a single integer partition key: value - dbase ->
+                           partition id + 1 (0 = not seen), dslots entries; see topn_direct */
+    int64_t dbase;
+    uint32_t dslots;
+    bool direct_off;
     uint32_t n_groups, groups_cap;
     /* one record per partition, so a row touches one cache line: the count of kept rows, then
        a max-heap (root = worst) of k entries (candidate id + code of its first order key) */
@@ -73,6 +78,8 @@ typedef struct topn_op {
     uint32_t sel[KL_CHUNK_ROWS];
     uint32_t n_sel;
     uint32_t gids[KL_CHUNK_ROWS];
+    uint32_t dsel[KL_CHUNK_ROWS];   /* topn_direct: rows that missed the map, and hashes */
+    uint64_t dhash[KL_CHUNK_ROWS];
     kl_vec **pvecs;     /* partition key vectors of the batch */
     int64_t rows_seen;  /* running position when the input is not read in morsels */
     bool by_seq;        /* positions from chunk->seq (parallel morsels) */
@@ -368,6 +375,75 @@ static int topn_offer(topn_op *t, const kl_vec *cols, uint32_t n, kl_error *err)
     return 0;
 }
 
+#define TOPN_DIRECT_SLOTS 4096u
+#define TOPN_DIRECT_MAX (1u << 18)
+
+static void topn_direct_drop(topn_op *t) {
+    kl_free(t->dmap);
+    t->dmap = NULL;
+    t->dslots = 0;
+    t->direct_off = true;
+}
+
+/*
+ * Partition ids of a single non-NULL BIGINT/TIMESTAMP partition key through a direct map (as
+ * the hash aggregate does): values in [dbase, dbase + TOPN_DIRECT_MAX) index an array of
+ * partition ids that doubles as needed; first sightings and values outside go through the
+ * table, which assigns the ids. Returns -1 when the map does not apply (the caller uses the
+ * table); the map is dropped when more than 1 row in 8 of a batch falls outside.
+ */
+static int topn_direct(topn_op *t, uint32_t n, kl_error *err) {
+    const kl_vec *v = t->pvecs[0];
+    if (t->n_part != 1 || !(v->type == KILN_TYPE_BIGINT || v->type == KILN_TYPE_TIMESTAMP)) {
+        topn_direct_drop(t);
+        return -1;
+    }
+    if (v->has_nulls) return -1; /* this batch through the table */
+    const int64_t *x = VEC_I64(v);
+    if (!t->dmap) {
+        int64_t lo = x[0];
+        for (uint32_t i = 1; i < n; i++) lo = x[i] < lo ? x[i] : lo;
+        if (!(t->dmap = kl_calloc(TOPN_DIRECT_SLOTS, sizeof *t->dmap)))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
+        t->dslots = TOPN_DIRECT_SLOTS;
+        t->dbase = lo;
+    }
+    const uint64_t base = (uint64_t)t->dbase, slots = t->dslots;
+    uint32_t miss = 0, outside = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t d = (uint64_t)x[i] - base;
+        uint32_t g = d < slots ? t->dmap[d] : 0;
+        t->gids[i] = g - 1;
+        if (!g) {
+            t->dsel[miss++] = i;
+            outside += d >= TOPN_DIRECT_MAX;
+        }
+    }
+    if (!miss) return 0;
+    ht_hash(t->ht, t->pvecs, n, t->dhash);
+    TRY(ht_find_or_insert_hashed(t->ht, t->pvecs, t->dhash, t->dsel, miss, t->gids, err));
+    if ((uint64_t)outside * 8 > n) {
+        topn_direct_drop(t);
+        return 0;
+    }
+    for (uint32_t j = 0; j < miss; j++) {
+        uint32_t i = t->dsel[j];
+        uint64_t d = (uint64_t)x[i] - base;
+        if (d >= TOPN_DIRECT_MAX) continue;
+        if (d >= t->dslots) {
+            uint32_t ns = t->dslots;
+            while (ns <= d) ns *= 2;
+            uint32_t *nm = kl_realloc(t->dmap, (size_t)ns * sizeof *nm);
+            if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
+            memset(nm + t->dslots, 0, (size_t)(ns - t->dslots) * sizeof *nm);
+            t->dmap = nm;
+            t->dslots = ns;
+        }
+        t->dmap[d] = t->gids[i] + 1;
+    }
+    return 0;
+}
+
 /* Partition ids of n rows of `in` into t->gids. */
 static int topn_partitions(topn_op *t, kl_chunk *in, uint32_t n, kl_error *err) {
     if (!t->ht) {
@@ -375,7 +451,9 @@ static int topn_partitions(topn_op *t, kl_chunk *in, uint32_t n, kl_error *err) 
         return topn_grow_groups(t, 1, err);
     }
     for (uint32_t p = 0; p < t->n_part; p++) TRY(expr_eval(t->part[p], in, n, &t->pvecs[p], err));
-    TRY(ht_find_or_insert(t->ht, t->pvecs, n, t->gids, err));
+    int rc = t->direct_off ? -1 : topn_direct(t, n, err);
+    if (rc > 0) return rc;
+    if (rc < 0) TRY(ht_find_or_insert(t->ht, t->pvecs, n, t->gids, err));
     return topn_grow_groups(t, ht_group_count(t->ht), err);
 }
 
@@ -614,6 +692,7 @@ static void topn_free(kl_op *op) {
     kl_free(t->desc);
     kl_free(t->nulls_first);
     ht_free(t->ht);
+    kl_free(t->dmap);
     kl_free(t->grp);
     kl_free(t->st_types);
     topn_free_store(t->store, t->n_chunks);
