@@ -675,11 +675,9 @@ static int hagg_merge_all(hagg_op **locals, int n_locals, int n_threads, kl_erro
     return rc;
 }
 
-/* A partial aggregate over a parallel copy of the child, or NULL if the child is not
-   cloneable (or out of memory). */
-static hagg_op *hagg_partial(hagg_op *h) {
-    kl_op *child = op_clone(h->base.child);
-    if (!child) return NULL;
+/* A new aggregate with copies of h's keys and aggregate calls over `child` (taken; may be
+   NULL), or NULL when out of memory. */
+static hagg_op *hagg_copy(hagg_op *h, kl_op *child) {
     kl_expr **keys = kl_calloc(h->n_keys ? h->n_keys : 1, sizeof(kl_expr *));
     kl_agg_call *aggs = kl_calloc(h->n_aggs ? h->n_aggs : 1, sizeof(kl_agg_call));
     bool ok = keys && aggs;
@@ -695,6 +693,13 @@ static hagg_op *hagg_partial(hagg_op *h) {
         return NULL;
     }
     return (hagg_op *)op_hash_agg(child, keys, h->n_keys, aggs, h->n_aggs);
+}
+
+/* A partial aggregate over a parallel copy of the child, or NULL if the child is not
+   cloneable (or out of memory). */
+static hagg_op *hagg_partial(hagg_op *h) {
+    kl_op *child = op_clone(h->base.child);
+    return child ? hagg_copy(h, child) : NULL;
 }
 
 /*
@@ -896,20 +901,7 @@ static kl_op *hagg_clone(kl_op *op) {
         sh->refs = 1;
         h->sh = sh;
     }
-    kl_expr **keys = kl_calloc(h->n_keys ? h->n_keys : 1, sizeof(kl_expr *));
-    kl_agg_call *aggs = kl_calloc(h->n_aggs ? h->n_aggs : 1, sizeof(kl_agg_call));
-    bool ok = keys && aggs;
-    uint32_t nk = 0, na = 0;
-    for (; ok && nk < h->n_keys; nk++) ok = (keys[nk] = expr_clone(h->keys[nk])) != NULL;
-    for (; ok && na < h->n_aggs; na++) ok = agg_call_clone(&h->aggs[na], &aggs[na]) == 0;
-    if (!ok) {
-        for (uint32_t k = 0; keys && k < nk; k++) expr_free(keys[k]);
-        for (uint32_t a = 0; aggs && a + 1 < na; a++) agg_call_clear(&aggs[a]);
-        kl_free(keys);
-        kl_free(aggs);
-        return NULL;
-    }
-    hagg_op *e = (hagg_op *)op_hash_agg(NULL, keys, h->n_keys, aggs, h->n_aggs);
+    hagg_op *e = hagg_copy(h, NULL);
     if (!e) return NULL;
     e->owner = h;
     e->sh = h->sh;
