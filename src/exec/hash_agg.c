@@ -402,15 +402,10 @@ static int hagg_direct(hagg_op *h, hagg_part *p, uint32_t n, kl_error *err) {
         }
         uint64_t d = (uint64_t)hagg_int_at(v, i32, i) - base;
         if (d >= HAGG_DIRECT_MAX) continue;
-        if (d >= h->dslots) { /* grow the map to cover d */
-            uint32_t ns = h->dslots;
-            while (ns <= d) ns *= 2;
-            char **nm = kl_realloc(h->dmap, (size_t)ns * sizeof *nm);
-            if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
-            memset(nm + h->dslots, 0, (size_t)(ns - h->dslots) * sizeof *nm);
-            h->dmap = nm;
-            h->dslots = ns;
-        }
+        void *m = h->dmap;
+        if (op_array_cover(&m, &h->dslots, sizeof *h->dmap, d))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in hash aggregate");
+        h->dmap = m;
         h->dmap[d] = r;
     }
     if (!keep) hagg_direct_drop(h);
@@ -740,7 +735,7 @@ static int hagg_build(hagg_op *h, kl_error *err) {
     return rc;
 }
 
-/* Emit up to one chunk of groups of partition p of `src` from group h->emitted on, with h's
+/* Emit up to one chunk of groups of partition p from group h->emitted on, with h's
    aggregate contexts, into h->base.out; returns the number of groups. */
 static int hagg_emit_part(hagg_op *h, hagg_part *p, uint32_t *n_out, kl_error *err) {
     kl_op *op = &h->base;

@@ -53,6 +53,19 @@ int op_explain(const kl_op *op, int depth, kl_buf *out) {
     return 0;
 }
 
+int op_array_cover(void **arr, uint32_t *n, size_t elem, uint64_t idx) {
+    if (idx < *n) return 0;
+    uint64_t ns = *n ? *n : 1;
+    while (ns <= idx) ns *= 2;
+    if (ns > UINT32_MAX) return KILN_ERR_MEMORY;
+    char *na = kl_realloc(*arr, (size_t)ns * elem);
+    if (!na) return KILN_ERR_MEMORY;
+    memset(na + (size_t)*n * elem, 0, (size_t)(ns - *n) * elem);
+    *arr = na;
+    *n = (uint32_t)ns;
+    return 0;
+}
+
 int op_base_init(kl_op *op, const kl_op_vt *vt, kl_op *child, const kl_type *types,
                  uint32_t n_cols, bool alloc_out) {
     op->vt = vt;

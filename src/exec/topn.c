@@ -430,15 +430,10 @@ static int topn_direct(topn_op *t, uint32_t n, kl_error *err) {
         uint32_t i = t->dsel[j];
         uint64_t d = (uint64_t)x[i] - base;
         if (d >= TOPN_DIRECT_MAX) continue;
-        if (d >= t->dslots) {
-            uint32_t ns = t->dslots;
-            while (ns <= d) ns *= 2;
-            uint32_t *nm = kl_realloc(t->dmap, (size_t)ns * sizeof *nm);
-            if (!nm) return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
-            memset(nm + t->dslots, 0, (size_t)(ns - t->dslots) * sizeof *nm);
-            t->dmap = nm;
-            t->dslots = ns;
-        }
+        void *m = t->dmap;
+        if (op_array_cover(&m, &t->dslots, sizeof *t->dmap, d))
+            return kl_err(err, KILN_ERR_MEMORY, "out of memory in top-N window");
+        t->dmap = m;
         t->dmap[d] = t->gids[i] + 1;
     }
     return 0;
