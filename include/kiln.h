@@ -41,6 +41,8 @@ typedef enum kiln_type {
     KILN_TYPE_DATE,
     KILN_TYPE_TIMESTAMP,
     KILN_TYPE_INTERVAL, /* months, days, microseconds (read it as text: kiln_result_get_text) */
+    KILN_TYPE_MODEL,    /* a fitted model (linreg, logreg, svm, kmeans); its text is its JSON
+                           (kiln_result_get_text / kiln_result_get_varchar) */
     KILN_TYPE__COUNT
 } kiln_type;
 

@@ -13,6 +13,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   build-essential cmake pkg-config
   zlib1g-dev libzstd-dev libxxhash-dev libedit-dev libcmocka-dev
+  liblinear-dev libsvm-dev liblapacke-dev   # models: LinearSVC, SVC, least squares
+  python3-sklearn                          # model test oracle
   python3 python3-pandas python3-numpy   # test oracles
 )
 # Node.js is used by the benchmark peers only; install it from Debian only when absent.

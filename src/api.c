@@ -43,7 +43,8 @@ const char *kiln_type_name(kiln_type type) {
     case KILN_TYPE_DATE: return "DATE";
     case KILN_TYPE_TIMESTAMP: return "TIMESTAMP";
     case KILN_TYPE_INTERVAL: return "INTERVAL";
-    default: return "UNKNOWN";
+    case KILN_TYPE_MODEL: return "MODEL";
+    default: return kl_type_is_model(type) ? "MODEL" : "UNKNOWN";
     }
 }
 
@@ -170,7 +171,7 @@ const char *kiln_result_column_name(const kiln_result *res, size_t col) {
     return res && col < res->t->n_cols ? res->t->col_names[col] : NULL;
 }
 kiln_type kiln_result_column_type(const kiln_result *res, size_t col) {
-    return res && col < res->t->n_cols ? res->t->types[col] : KILN_TYPE_NULL;
+    return res && col < res->t->n_cols ? kl_type_public(res->t->types[col]) : KILN_TYPE_NULL;
 }
 size_t kiln_result_row_count(const kiln_result *res) { return res ? (size_t)res->t->n_rows : 0; }
 size_t kiln_result_chunk_count(const kiln_result *res) { return res ? res->t->n_chunks : 0; }
@@ -220,7 +221,7 @@ GETTER(kiln_result_get_timestamp, int64_t, KILN_TYPE_TIMESTAMP, VEC_I64(v)[r])
 const char *kiln_result_get_varchar(const kiln_result *res, size_t row, size_t col, size_t *len) {
     uint32_t r;
     const kl_vec *v = cell(res, row, col, &r);
-    if (!v || v->type != KILN_TYPE_VARCHAR || v->nulls[r]) {
+    if (!v || !kl_type_is_string(v->type) || v->nulls[r]) {
         if (len) *len = 0;
         return NULL;
     }

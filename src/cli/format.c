@@ -293,7 +293,8 @@ static void print_csv(FILE *out, const kiln_result *res) {
             if (c) fputc(',', out);
             if (kiln_result_is_null(res, r, c)) continue;
             cell_text(res, r, c, &tb);
-            csv_field(out, tb.data, tb.len, kiln_result_column_type(res, c) == KILN_TYPE_VARCHAR);
+            csv_field(out, tb.data, tb.len, kiln_result_column_type(res, c) == KILN_TYPE_VARCHAR ||
+                                                kiln_result_column_type(res, c) == KILN_TYPE_MODEL);
         }
         fputc('\n', out);
     }
@@ -354,7 +355,9 @@ static void print_json(FILE *out, const kiln_result *res) {
                 fputs(kiln_result_get_bool(res, r, c) ? "true" : "false", out);
             } else {
                 cell_text(res, r, c, &tb);
-                if (type_is_numeric(t) && json_number_ok(tb.data)) fwrite(tb.data, 1, tb.len, out);
+                /* a model's text is a JSON object: written as one, not as a string */
+                if ((type_is_numeric(t) && json_number_ok(tb.data)) || t == KILN_TYPE_MODEL)
+                    fwrite(tb.data, 1, tb.len, out);
                 else json_string(out, tb.data, tb.len);
             }
         }

@@ -52,7 +52,7 @@ kl_expr *expr_new_const_from(const kl_vec *v, uint32_t row) {
         e->result.has_nulls = true;
         return e;
     }
-    if (v->type == KILN_TYPE_VARCHAR) {
+    if (kl_type_is_string(v->type)) {
         kl_str s = VEC_STR(v)[row];
         if (vec_set_string(&e->result, 0, s.ptr, s.len)) {
             expr_free(e);

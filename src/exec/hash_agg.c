@@ -92,6 +92,10 @@
    then one task). The map is dropped when more than 1 row in 8 of a batch falls outside the
    range, and at the split. */
 #define HAGG_DIRECT_SLOTS 4096u
+/* Emission with an aggregate whose finalize fits a model (kl_agg_def.heavy_finalize): the
+   emitters claim HAGG_HEAVY_ROWS groups at a time (1,000 groups are one partition, and one
+   emitter would fit them all). */
+#define HAGG_HEAVY_ROWS 4u
 #define HAGG_DIRECT_MAX (1u << 18)
 
 /* Testing hook (tests/unit/test_hash_agg.c declares it): the first append-mode check, in
@@ -123,6 +127,10 @@ typedef struct hagg_shared {
     int rc;             /* the build's result */
     kl_error err;
     uint32_t next_part; /* atomic: next partition to emit */
+    /* heavy finalize (models): units of HAGG_HEAVY_ROWS groups instead of partitions;
+       unit_start[p] = first unit of partition p (n_parts + 1 entries, set by the builder) */
+    uint32_t next_unit; /* atomic */
+    uint32_t *unit_start;
     int refs;           /* atomic: the aggregate and its emitters */
 } hagg_shared;
 
@@ -735,11 +743,11 @@ static int hagg_build(hagg_op *h, kl_error *err) {
     return rc;
 }
 
-/* Emit up to one chunk of groups of partition p from group h->emitted on, with h's
+/* Emit up to max_rows (<= one chunk) groups of partition p from group h->emitted on, with h's
    aggregate contexts, into h->base.out; returns the number of groups. */
-static int hagg_emit_part(hagg_op *h, hagg_part *p, uint32_t *n_out, kl_error *err) {
+static int hagg_emit_part(hagg_op *h, hagg_part *p, uint32_t max_rows, uint32_t *n_out, kl_error *err) {
     kl_op *op = &h->base;
-    uint32_t n = KL_MIN(p->n_groups - h->emitted, (uint32_t)KL_CHUNK_ROWS);
+    uint32_t n = KL_MIN(p->n_groups - h->emitted, max_rows);
     if (h->n_keys) {
         for (uint32_t k = 0; k < h->n_keys; k++) h->key_vecs[k] = &op->out.cols[k];
         ht_get_keys(p->ht, h->emitted, n, h->key_vecs);
@@ -767,6 +775,24 @@ static int hagg_shared_build(hagg_op *e, kl_error *err) {
         kl_error berr;
         kiln_error_clear(&berr);
         int rc = hagg_build(h, &berr);
+        bool heavy = false;
+        for (uint32_t a = 0; a < h->n_aggs; a++) heavy |= h->aggs[a].def->heavy_finalize;
+        if (!rc && heavy) { /* units of HAGG_HEAVY_ROWS groups (seq keeps 24 bits per partition) */
+            if (!(sh->unit_start = kl_malloc((h->n_parts + 1) * sizeof *sh->unit_start)))
+                rc = kl_err(&berr, KILN_ERR_MEMORY, "out of memory");
+            uint64_t u = 0;
+            for (uint32_t p = 0; !rc && p < h->n_parts; p++) {
+                uint64_t units = ((uint64_t)h->parts[p].n_groups + HAGG_HEAVY_ROWS - 1) / HAGG_HEAVY_ROWS;
+                if (units >= (1u << 24) || u + units > UINT32_MAX) {
+                    kl_free(sh->unit_start);
+                    sh->unit_start = NULL;
+                    break;
+                }
+                sh->unit_start[p] = (uint32_t)u;
+                u += units;
+            }
+            if (sh->unit_start) sh->unit_start[h->n_parts] = (uint32_t)u;
+        }
         pthread_mutex_lock(&sh->mu);
         sh->rc = rc;
         sh->err = berr;
@@ -791,6 +817,21 @@ static int hagg_next_shared(hagg_op *e, kl_chunk **out, kl_error *err) {
     kl_op *op = &e->base;
     chunk_reset(&op->out);
     uint32_t n = 0;
+    const uint32_t *us = e->sh->unit_start;
+    if (us) { /* heavy finalize: a few groups per claim; partitions are freed with the owner */
+        uint32_t u = __atomic_fetch_add(&e->sh->next_unit, 1, __ATOMIC_ACQ_REL);
+        if (u < us[h->n_parts]) {
+            uint32_t p = 0;
+            while (us[p + 1] <= u) p++; /* at most HAGG_PARTS partitions */
+            uint32_t chunk = u - us[p];
+            e->emitted = chunk * HAGG_HEAVY_ROWS;
+            TRY(hagg_emit_part(e, &h->parts[p], HAGG_HEAVY_ROWS, &n, err));
+            op->out.seq = ((uint64_t)p << 24) | chunk;
+        }
+        op->out.n_rows = n;
+        *out = &op->out;
+        return 0;
+    }
     for (;;) {
         if (!e->sh_claimed) {
             uint32_t p = __atomic_fetch_add(&e->sh->next_part, 1, __ATOMIC_ACQ_REL);
@@ -806,7 +847,7 @@ static int hagg_next_shared(hagg_op *e, kl_chunk **out, kl_error *err) {
             e->sh_claimed = false;
             continue;
         }
-        TRY(hagg_emit_part(e, p, &n, err));
+        TRY(hagg_emit_part(e, p, KL_CHUNK_ROWS, &n, err));
         op->out.seq = ((uint64_t)e->out_part << 24) | e->sh_chunk++;
         break;
     }
@@ -827,7 +868,7 @@ static int hagg_next(kl_op *op, kl_chunk **out, kl_error *err) {
         h->emitted = 0;
     }
     uint32_t n = 0;
-    if (h->out_part < h->n_parts) TRY(hagg_emit_part(h, &h->parts[h->out_part], &n, err));
+    if (h->out_part < h->n_parts) TRY(hagg_emit_part(h, &h->parts[h->out_part], KL_CHUNK_ROWS, &n, err));
     op->out.n_rows = n;
     *out = &op->out;
     return 0;
@@ -838,7 +879,7 @@ void agg_call_clear(kl_agg_call *a) {
     kl_free(a->args);
     a->args = NULL;
     a->n_args = 0;
-    if (a->def && a->def->free_bind_data && a->ctx.bind_data) a->def->free_bind_data(a->ctx.bind_data);
+    if (!a->borrowed && a->def && a->def->free_bind_data && a->ctx.bind_data) a->def->free_bind_data(a->ctx.bind_data);
     a->ctx.bind_data = NULL;
 }
 
@@ -858,6 +899,7 @@ static void hagg_free(kl_op *op) {
     kl_free(h->arg_vecs);
     /* Output key vectors reference the hash table's strings; nothing else to free. */
     if (h->sh && __atomic_sub_fetch(&h->sh->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        kl_free(h->sh->unit_start);
         pthread_mutex_destroy(&h->sh->mu);
         pthread_cond_destroy(&h->sh->cv);
         kl_free(h->sh);

@@ -199,8 +199,9 @@ kl_ht *ht_create(const kl_type *key_types, uint32_t n_keys) {
         ht->cols = kl_calloc(n_keys, sizeof *ht->cols);
         if (!ht->cols) goto fail;
         for (uint32_t k = 0; k < n_keys; k++) {
-            ht->cols[k].type = key_types[k];
-            ht->cols[k].elem = ht_elem_size(key_types[k]);
+            /* a MODEL key is its text */
+            ht->cols[k].type = kl_type_is_model(key_types[k]) ? KILN_TYPE_VARCHAR : key_types[k];
+            ht->cols[k].elem = ht_elem_size(ht->cols[k].type);
         }
     }
     ht->n_slots = HT_MIN_SLOTS;

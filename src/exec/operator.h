@@ -47,6 +47,7 @@ typedef struct kl_agg_call {
     size_t state_size;
     kl_expr **args;
     int n_args;
+    bool borrowed; /* a clone: ctx.bind_data belongs to the original, which outlives it */
 } kl_agg_call;
 
 int op_next(kl_op *op, kl_chunk **out, kl_error *err);

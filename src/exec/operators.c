@@ -24,8 +24,9 @@ int agg_call_clone(const kl_agg_call *src, kl_agg_call *dst) {
     *dst = *src;
     dst->args = kl_calloc(src->n_args ? (size_t)src->n_args : 1, sizeof(kl_expr *));
     if (!dst->args) return KILN_ERR_MEMORY;
-    /* aggregates keep no bind data today; a copy must not free the original's */
-    dst->ctx.bind_data = NULL;
+    /* the bind data (model parameters...) is shared: the original frees it and outlives its
+       copies, as for scalar functions (expr_clone) */
+    dst->borrowed = true;
     for (int i = 0; i < src->n_args; i++)
         if (!(dst->args[i] = expr_clone(src->args[i]))) {
             agg_call_clear(dst);

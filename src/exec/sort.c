@@ -315,6 +315,7 @@ static void sort_stats_init(const sort_op *s, sort_key *st) {
         memset(&st[k], 0, sizeof st[k]);
         st[k].col = s->key_col[k];
         st[k].type = s->types[s->key_col[k]];
+        if (kl_type_is_model(st[k].type)) st[k].type = KILN_TYPE_VARCHAR; /* ordered by its text */
         st[k].desc = s->desc[k];
         st[k].nf = s->nulls_first[k];
         for (int p = 0; p < 3; p++) {
@@ -338,7 +339,7 @@ static void sort_stats_range(const sort_op *s, size_t c0, size_t c1, sort_key *s
                 continue;
             }
             bool nulls = v->has_nulls;
-            if (v->type == KILN_TYPE_VARCHAR) {
+            if (kl_type_is_string(v->type)) {
                 const kl_str *sv = VEC_STR(v);
                 for (uint32_t r = 0; r < c->n_rows; r++) {
                     if (nulls && v->nulls[r]) {
@@ -980,7 +981,7 @@ static int sort_emit_chunk(sort_op *s, uint64_t first, kl_chunk *c) {
     }
     for (uint32_t col = 0; col < s->base.n_cols; col++) {
         kl_vec *dst = &c->cols[col];
-        kl_type t = dst->type;
+        kl_type t = kl_type_is_model(dst->type) ? KILN_TYPE_VARCHAR : dst->type;
         if (t == KILN_TYPE_NULL) continue;
         void *const *data = s->col_data + col * nc;
         bool any_null = false;

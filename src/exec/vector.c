@@ -10,6 +10,7 @@
 #include "util/textconv.h"
 
 size_t kl_type_size(kl_type t) {
+    if (kl_type_is_model(t)) return sizeof(kl_str);
     switch (t) {
     case KILN_TYPE_BOOLEAN: return 1;
     case KILN_TYPE_BIGINT: return 8;
@@ -97,7 +98,7 @@ int vec_copy_row(kl_vec *dst, uint32_t dst_row, const kl_vec *src, uint32_t src_
         return 0;
     }
     dst->nulls[dst_row] = 0;
-    switch (dst->type) {
+    switch (kl_type_is_string(dst->type) ? KILN_TYPE_VARCHAR : dst->type) {
     case KILN_TYPE_VARCHAR: {
         kl_str s = VEC_STR(src)[src_row];
         return vec_set_string(dst, dst_row, s.ptr, s.len);
@@ -169,7 +170,7 @@ bool vec_format_value(const kl_vec *v, uint32_t row, kl_buf *out) {
     if (v->type == KILN_TYPE_NULL || v->nulls[row]) return false;
     char tmp[96];
     size_t n = 0;
-    switch (v->type) {
+    switch (kl_type_is_string(v->type) ? KILN_TYPE_VARCHAR : v->type) {
     case KILN_TYPE_BOOLEAN:
         kl_buf_puts(out, VEC_U8(v)[row] ? "true" : "false");
         return true;
@@ -198,7 +199,7 @@ int vec_copy_rows(kl_vec *dst, uint32_t dst_off, const kl_vec *src, uint32_t src
     }
     memcpy(dst->nulls + dst_off, src->nulls + src_off, n);
     if (src->has_nulls) dst->has_nulls = true;
-    if (dst->type != KILN_TYPE_VARCHAR) {
+    if (!kl_type_is_string(dst->type)) {
         size_t sz = kl_type_size(dst->type);
         memcpy((char *)dst->data + (size_t)dst_off * sz, (const char *)src->data + (size_t)src_off * sz,
                (size_t)n * sz);

@@ -333,7 +333,7 @@ static int mode_final(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, kl
 
 #define QUANT_DEF(name, lo, hi, bindfn, finalfn)                                               \
     {name, lo, hi, bindfn, quant_init, quant_update, quant_combine, finalfn, quant_serialize,   \
-     quant_deserialize, quant_destroy, NULL}
+     quant_deserialize, quant_destroy, NULL, NULL, false}
 
 const kl_agg_def fn_agg_holistic_defs[] = {
     QUANT_DEF("median", 1, 1, quant_bind_median, quant_final_cont),
@@ -341,5 +341,5 @@ const kl_agg_def fn_agg_holistic_defs[] = {
     QUANT_DEF("quantile_disc", 2, 2, quant_bind_disc, quant_final_disc),
     QUANT_DEF("quantile", 2, 2, quant_bind_disc, quant_final_disc),
     QUANT_DEF("mode", 1, 1, mode_bind, mode_final),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false},
 };

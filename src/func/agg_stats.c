@@ -336,13 +336,13 @@ STATS_BIND(regr_r2)
 
 #define WF_DEF(name, fn)                                                                       \
     {name, 1, 1, stats_bind_##fn, wf_init, wf_update, wf_combine, wf_final_##fn, wf_serialize,  \
-     wf_deserialize, NULL, NULL}
+     wf_deserialize, NULL, NULL, NULL, false}
 #define CM_DEF(fn)                                                                             \
     {#fn, 2, 2, stats_bind_##fn, cm_init, cm_update, cm_combine, cm_final_##fn, cm_serialize,   \
-     cm_deserialize, NULL, NULL}
+     cm_deserialize, NULL, NULL, NULL, false}
 #define CM_DEF_SUMS(fn)                                                                        \
     {#fn, 2, 2, stats_bind_##fn, cm_init_sums, cm_update_sums, cm_combine_sums, cm_final_##fn,  \
-     cm_serialize_sums, cm_deserialize_sums, NULL, NULL}
+     cm_serialize_sums, cm_deserialize_sums, NULL, NULL, NULL, false}
 
 const kl_agg_def fn_agg_stats_defs[] = {
     WF_DEF("var_samp", var_samp),
@@ -363,5 +363,5 @@ const kl_agg_def fn_agg_stats_defs[] = {
     CM_DEF(regr_slope),
     CM_DEF(regr_intercept),
     CM_DEF(regr_r2),
-    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, false},
 };

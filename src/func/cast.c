@@ -17,6 +17,7 @@
  * rows (their data is garbage). Strings produced are copied into out's heap.
  */
 #include "func/func_internal.h"
+#include "ml/model.h"
 #include "util/textconv.h"
 
 #include <inttypes.h>
@@ -25,6 +26,10 @@
 #define CAST_USEC_PER_DAY INT64_C(86400000000)
 
 bool func_can_cast(kl_type from, kl_type to) {
+    /* a MODEL is its JSON text: to and from VARCHAR (the text must be a model), and between
+       MODEL types (the same text) */
+    if (kl_type_is_model(from) || kl_type_is_model(to))
+        return from == KILN_TYPE_NULL || (kl_type_is_string(from) && kl_type_is_string(to));
     if ((unsigned)from >= KILN_TYPE__COUNT || (unsigned)to >= KILN_TYPE__COUNT) return false;
     if (from == to || from == KILN_TYPE_NULL) return true;
     if (to == KILN_TYPE_NULL) return false;
@@ -203,11 +208,31 @@ int func_cast(const kl_vec *in, uint32_t n_rows, kl_vec *out, bool try_mode, kl_
         return 0;
     }
     fn_copy_nulls(out, in, n_rows);
-    if (from == to) {
-        if (from == KILN_TYPE_VARCHAR) {
+    if (kl_type_is_model(to) && !kl_type_is_model(from)) {
+        for (uint32_t i = 0; i < n_rows; i++) { /* text -> MODEL: it must parse as one */
+            if (in->nulls[i]) continue;
+            kl_str s = VEC_STR(in)[i];
+            const kl_model *m;
+            kl_error e;
+            kiln_error_clear(&e);
+            if (model_cache_get(s.ptr, s.len, &m, &e)) {
+                if (e.code == KILN_ERR_MEMORY) return kl_err(err, KILN_ERR_MEMORY, "out of memory in CAST");
+                if (try_mode) {
+                    out->nulls[i] = 1;
+                    out->has_nulls = true;
+                    continue;
+                }
+                return kl_err(err, KILN_ERR_CONVERSION, "Could not convert string '%.40s%s' to MODEL: %s", s.ptr,
+                              s.len > 40 ? "..." : "", e.message);
+            }
+        }
+        from = to; /* then copy the bytes */
+    }
+    if (from == to || (kl_type_is_string(from) && kl_type_is_string(to))) {
+        if (kl_type_is_string(from)) {
             /* Copy bytes: the output may outlive the input vector. */
             for (uint32_t i = 0; i < n_rows; i++) {
-                if (in->nulls[i]) continue;
+                if (out->nulls[i]) continue; /* NULL, or not a model (TRY_CAST) */
                 kl_str s = VEC_STR(in)[i];
                 if (vec_set_string(out, i, s.ptr ? s.ptr : "", s.len) != 0)
                     return kl_err(err, KILN_ERR_MEMORY, "out of memory in CAST");

@@ -10,7 +10,7 @@
 
 const kl_scalar_def *func_find_scalar(const char *name) {
     if (!name) return NULL;
-    const kl_scalar_def *tables[] = {fn_math_defs, fn_string_defs, fn_misc_defs, fn_date_defs};
+    const kl_scalar_def *tables[] = {fn_math_defs, fn_string_defs, fn_misc_defs, fn_date_defs, fn_model_defs};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const kl_scalar_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0) return d;
@@ -19,7 +19,7 @@ const kl_scalar_def *func_find_scalar(const char *name) {
 
 const kl_agg_def *func_find_agg(const char *name) {
     if (!name) return NULL;
-    const kl_agg_def *tables[] = {fn_agg_basic_defs, fn_agg_stats_defs, fn_agg_holistic_defs};
+    const kl_agg_def *tables[] = {fn_agg_basic_defs, fn_agg_stats_defs, fn_agg_holistic_defs, fn_agg_model_defs};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const kl_agg_def *d = tables[t]; d->name; d++)
             if (strcmp(d->name, name) == 0) return d;

@@ -33,11 +33,23 @@
 
 #include "exec/vector.h"
 
+/* A named argument (name := value) of an aggregate call: a constant, seen by bind() only. */
+typedef struct kl_fn_param {
+    const char *name;       /* lower case, one of the definition's param_names */
+    const kl_vec *value;    /* row 0 holds the value (NULL allowed), of the written type */
+    int loc;                /* SQL offset of the value, for errors */
+} kl_fn_param;
+
 typedef struct kl_fn_ctx {
     void *bind_data;        /* whatever bind() stored (owned by the function: free_bind_data) */
     kl_type ret_type;       /* bound result type */
     kl_type arg_types[8];   /* bound argument types (first 8) */
     int n_args;
+    const kl_fn_param *params; /* named arguments; valid during bind() only */
+    const kl_vec *const *const_args; /* scalar bind(): per argument, its value (row 0) when it
+                                        is a constant, else NULL; valid during bind() only */
+    int n_params;
+    int threads;            /* the session's thread count (aggregates: set before bind) */
 } kl_fn_ctx;
 
 typedef int (*kl_scalar_bind_fn)(kl_fn_ctx *ctx, kl_type *arg_types, int n_args,
@@ -76,6 +88,12 @@ typedef struct kl_agg_def {
                        size_t *consumed, kl_error *err);
     void (*destroy)(kl_fn_ctx *ctx, void *state);
     void (*free_bind_data)(void *bind_data);
+    /* names of the named parameters (name := constant) bind() accepts, NULL-terminated;
+       NULL = none. max_args counts positional arguments only. */
+    const char *const *param_names;
+    /* finalize() costs far more than an update (it fits a model): a parallel GROUP BY then
+       hands out its groups a few at a time instead of a partition at a time */
+    bool heavy_finalize;
 } kl_agg_def;
 
 /** The state of row i inside an aggregate's update(). */

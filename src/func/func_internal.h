@@ -16,6 +16,8 @@ extern const kl_scalar_def fn_date_defs[];
 extern const kl_agg_def fn_agg_basic_defs[];
 extern const kl_agg_def fn_agg_stats_defs[];
 extern const kl_agg_def fn_agg_holistic_defs[];
+extern const kl_agg_def fn_agg_model_defs[];
+extern const kl_scalar_def fn_model_defs[];
 
 /** SQL name of a type (never NULL). */
 const char *fn_type_name(kl_type t);

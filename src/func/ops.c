@@ -35,12 +35,13 @@ const char *fn_type_name(kl_type t) {
     static const char *const names[] = {"NULL", "BOOLEAN", "BIGINT", "DOUBLE",
                                         "VARCHAR", "DATE", "TIMESTAMP", "INTERVAL"};
     if ((unsigned)t < sizeof names / sizeof names[0]) return names[t];
-    return "UNKNOWN";
+    return kl_type_is_model(t) ? "MODEL" : "UNKNOWN";
 }
 
 bool fn_unify(kl_type a, kl_type b, kl_type *out) {
     if (a == KILN_TYPE_NULL) { *out = b; return true; }
     if (b == KILN_TYPE_NULL || a == b) { *out = a; return true; }
+    if (kl_type_is_model(a) && kl_type_is_model(b)) { *out = KILN_TYPE_MODEL; return true; } /* predicts: unknown */
     if (fn_is_numeric(a) && fn_is_numeric(b)) { *out = KILN_TYPE_DOUBLE; return true; }
     if ((a == KILN_TYPE_DATE && b == KILN_TYPE_TIMESTAMP) ||
         (a == KILN_TYPE_TIMESTAMP && b == KILN_TYPE_DATE)) {
@@ -111,6 +112,16 @@ int func_binary_types(int op, kl_type l, kl_type r, kl_type *l_cast, kl_type *r_
         return kl_err(err, KILN_ERR_INTERNAL, "unknown operator %d", op);
     if (op == KL_OP_CONCAT) {
         *l_cast = *r_cast = *ret_type = KILN_TYPE_VARCHAR;
+        return 0;
+    }
+    if (ops_is_cmp(op) && (kl_type_is_model(l) || kl_type_is_model(r))) {
+        /* models are equal when their texts are; they have no order */
+        bool both = (kl_type_is_model(l) || l == KILN_TYPE_NULL) && (kl_type_is_model(r) || r == KILN_TYPE_NULL);
+        if (!both || (op != KL_OP_EQ && op != KL_OP_NE))
+            return kl_err(err, KILN_ERR_BINDER, "Cannot compare values of type %s and %s%s", fn_type_name(l),
+                          fn_type_name(r), both ? " with an ordering (models only compare with = and <>)" : "");
+        *l_cast = *r_cast = KILN_TYPE_VARCHAR;
+        *ret_type = KILN_TYPE_BOOLEAN;
         return 0;
     }
     if (ops_is_cmp(op)) {
@@ -591,7 +602,7 @@ int func_negate(const kl_vec *in, uint32_t n_rows, kl_vec *out, kl_error *err) {
 }
 
 int func_compare_values(kl_type type, const kl_vec *a, uint32_t ra, const kl_vec *b, uint32_t rb) {
-    switch (type) {
+    switch (kl_type_is_string(type) ? KILN_TYPE_VARCHAR : type) {
     case KILN_TYPE_BOOLEAN: return fn_cmp_i64(VEC_U8(a)[ra] != 0, VEC_U8(b)[rb] != 0);
     case KILN_TYPE_BIGINT:
     case KILN_TYPE_TIMESTAMP: return fn_cmp_i64(VEC_I64(a)[ra], VEC_I64(b)[rb]);

@@ -894,7 +894,7 @@ int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_erro
     if (opts->sample_size == 0 || opts->sample_size < -1)
         return kl_err(err, KILN_ERR_INVALID, "Invalid CSV options: sample_size must be > 0 or -1");
     for (uint32_t i = 0; opts->columns && i < opts->n_columns; i++)
-        if (opts->columns[i].type <= KILN_TYPE_NULL || opts->columns[i].type >= KILN_TYPE__COUNT)
+        if (opts->columns[i].type <= KILN_TYPE_NULL || opts->columns[i].type >= KILN_TYPE_MODEL)
             return kl_err(err, KILN_ERR_INVALID, "Invalid type for column \"%s\" in columns := ...",
                           opts->columns[i].name ? opts->columns[i].name : "");
 
@@ -936,7 +936,7 @@ int csv_open(const char *path, const kl_csv_options *opts, kl_csv **out, kl_erro
                 csv_close(rd);
                 return rc;
             }
-            if (ty <= KILN_TYPE_NULL || ty >= KILN_TYPE__COUNT) {
+            if (ty <= KILN_TYPE_NULL || ty >= KILN_TYPE_MODEL) { /* a MODEL: read text, model_from_json */
                 csv_close(rd);
                 return kl_err(err, KILN_ERR_INVALID, "Invalid type for column \"%s\" in types := ...",
                               nm);

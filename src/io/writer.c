@@ -16,7 +16,8 @@
  * JSON lines: one object per row, {"a":1,"b":"x","c":null}. BIGINT and finite DOUBLE are
  * bare numbers, BOOLEAN true/false, NULL null; VARCHAR, DATE, TIMESTAMP and INTERVAL are JSON
  * strings with ", \, control characters escaped (\n \r \t \b \f, else \u00XX). Non-finite doubles
- * have no JSON number form and are written as null. Other bytes (UTF-8) pass through.
+ * have no JSON number form and are written as null. A MODEL is its JSON object, unquoted (in CSV
+ * it is that JSON text as a quoted field). Other bytes (UTF-8) pass through.
  *
  * Bounds: output collects in a kl_buf and goes to the fs_writer whenever it reaches 1 MiB,
  * so memory is ~1 MiB plus one value regardless of the file size. Rows are counted for
@@ -114,7 +115,7 @@ static int csv_put_field(kl_writer *w, const char *s, size_t n, bool value_check
  * reserve makes vec_format_value's append allocation-free, so out-of-memory is seen here. */
 static int writer_value_text(kl_writer *w, const kl_vec *v, uint32_t row, const char **s,
                              size_t *n) {
-    if (v->type == KILN_TYPE_VARCHAR) {
+    if (kl_type_is_string(v->type)) {
         *s = VEC_STR(v)[row].ptr;
         *n = VEC_STR(v)[row].len;
         return 0;
@@ -198,9 +199,10 @@ static int json_write_rows(kl_writer *w, const kl_chunk *c) {
             const char *s;
             size_t n;
             TRY(writer_value_text(w, v, r, &s, &n));
-            switch (v->type) {
+            switch (kl_type_is_model(v->type) ? KILN_TYPE_MODEL : v->type) {
             case KILN_TYPE_BIGINT:
             case KILN_TYPE_DOUBLE:
+            case KILN_TYPE_MODEL: /* its text is a JSON object */
             case KILN_TYPE_BOOLEAN: TRY(kl_buf_append(&w->out, s, n)); break;
             default: TRY(json_put_string(&w->out, s, n)); break;
             }

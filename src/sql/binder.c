@@ -693,10 +693,16 @@ static int bind_scalar_call(binder *b, env *e, ast_expr *a, const kl_scalar_def 
         expr_free(x);
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments to %s()", a->name);
     }
-    for (int i = 0; i < n; i++) types[i] = x->args[i]->type;
+    const kl_vec *consts[64];
+    for (int i = 0; i < n; i++) {
+        types[i] = x->args[i]->type;
+        consts[i] = x->args[i]->kind == EXPR_CONST ? &x->args[i]->result : NULL;
+    }
     kl_type ret = KILN_TYPE_NULL;
     x->ctx.n_args = n;
+    x->ctx.const_args = consts;
     rc = fn->bind(&x->ctx, types, n, &ret, b->err);
+    x->ctx.const_args = NULL;
     if (rc) {
         kl_err_set_offset(b->err, a->loc);
         expr_free(x);
@@ -736,6 +742,10 @@ static int build_agg_call(binder *b, env *arg_env, ast_expr *a, kl_agg_call *cal
     }
     const kl_agg_def *def = func_find_agg(name);
     if (!def) return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "Aggregate function %s does not exist", name);
+    /* positional arguments, then named ones (name := constant) */
+    int n_named = 0;
+    for (int i = 0; a->arg_names && i < a->n_args; i++) n_named += a->arg_names[i] != NULL;
+    if (n) n -= n_named;
     if (n < def->min_args || (def->max_args >= 0 && n > def->max_args))
         return kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "%s() does not take %d argument%s", a->name, n, n == 1 ? "" : "s");
     memset(call, 0, sizeof *call);
@@ -744,22 +754,63 @@ static int build_agg_call(binder *b, env *arg_env, ast_expr *a, kl_agg_call *cal
     call->args = kl_calloc(n ? (size_t)n : 1, sizeof(kl_expr *));
     if (!call->args) return bind_oom(b);
     int rc = 0;
-    kl_type types[16];
-    if (n > 16) rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments");
-    for (int i = 0; i < n && !rc; i++) {
-        if (a->args[i]->kind == AST_FUNC && is_agg_call(a->args[i]) && !arg_env->agg)
+    enum { MAX_AGG_ARGS = 129 };
+    kl_type types[MAX_AGG_ARGS];
+    kl_expr *named[MAX_AGG_ARGS];
+    kl_fn_param params[MAX_AGG_ARGS];
+    if (n > MAX_AGG_ARGS - 1 || n_named > MAX_AGG_ARGS - 1)
+        rc = kl_err_at(b->err, KILN_ERR_BINDER, a->loc, "too many arguments to %s() (at most %d)", a->name, MAX_AGG_ARGS - 1);
+    for (int i = 0, pos = 0, k = 0; i < a->n_args && !rc; i++) {
+        if (a->args[i]->kind == AST_FUNC && is_agg_call(a->args[i]) && !arg_env->agg) {
             rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "aggregate function calls cannot be nested");
-        else
-            rc = bind_expr(b, arg_env, a->args[i], &call->args[i]);
-        if (!rc) types[i] = call->args[i]->type;
+        } else if (n_named && a->arg_names[i]) {
+            const char *pn = a->arg_names[i];
+            bool known = false;
+            for (int j = 0; def->param_names && def->param_names[j]; j++) known |= !strcasecmp(def->param_names[j], pn);
+            for (int j = 0; j < k && known; j++)
+                if (!strcasecmp(params[j].name, pn))
+                    rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "%s() got parameter \"%s\" twice", a->name, pn);
+            if (rc) break;
+            if (!known) {
+                char list[256] = "";
+                for (int j = 0; def->param_names && def->param_names[j]; j++)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", def->param_names[j]);
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "%s() has no parameter \"%s\"%s%s%s", a->name, pn,
+                               *list ? " (known: " : "", list, *list ? ")" : "");
+                break;
+            }
+            env cenv = {NULL, NULL, "a named parameter", NULL, NULL};
+            rc = bind_expr(b, &cenv, a->args[i], &named[k]);
+            if (!rc && named[k]->kind != EXPR_CONST) {
+                expr_free(named[k]);
+                rc = kl_err_at(b->err, KILN_ERR_BINDER, a->args[i]->loc, "parameter \"%s\" of %s() must be a constant", pn, a->name);
+            }
+            if (rc) break;
+            params[k] = (kl_fn_param){pn, &named[k]->result, a->args[i]->loc};
+            k++;
+        } else {
+            rc = bind_expr(b, arg_env, a->args[i], &call->args[pos]);
+            if (!rc) types[pos] = call->args[pos]->type;
+            pos++;
+        }
+        if (rc) {
+            for (int j = 0; j < k; j++) expr_free(named[j]);
+            n_named = 0;
+        }
     }
     if (!rc) {
         call->ctx.n_args = n;
+        call->ctx.params = n_named ? params : NULL;
+        call->ctx.n_params = n_named;
+        call->ctx.threads = b->threads;
         rc = def->bind(&call->ctx, types, n, &call->ret_type, &call->state_size, b->err);
         if (rc) kl_err_set_offset(b->err, a->loc);
+        call->ctx.params = NULL;
+        call->ctx.n_params = 0;
+        for (int j = 0; j < n_named; j++) expr_free(named[j]);
     }
     for (int i = 0; i < n && !rc; i++) {
-        rc = add_cast(b, &call->args[i], types[i], a->args[i]->loc, false);
+        rc = add_cast(b, &call->args[i], types[i], call->args[i]->loc, false);
         if (i < 8) call->ctx.arg_types[i] = types[i];
     }
     if (rc) {

@@ -332,6 +332,7 @@ kl_type sql_type_from_name(const char *name) {
         {"timestamp", KILN_TYPE_TIMESTAMP}, {"datetime", KILN_TYPE_TIMESTAMP},
         {"interval", KILN_TYPE_INTERVAL},
         {"timestamp without time zone", KILN_TYPE_TIMESTAMP},
+        {"model", KILN_TYPE_MODEL},
     };
     if (!name) return KILN_TYPE__COUNT;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -29,6 +29,23 @@
 typedef kiln_error kl_error;
 typedef kiln_type kl_type;
 
+/* MODEL values (stored like VARCHAR: their bytes are the model's JSON text) carry the type
+   their predict() returns, so that predict() binds to it: KL_MODEL_OF(t) for a value type t
+   (BIGINT, DOUBLE, VARCHAR, BOOLEAN, DATE, TIMESTAMP); KILN_TYPE_MODEL when unknown (a model
+   read back from text). These internal codes lie above KILN_TYPE__COUNT; the public API
+   reports all of them as KILN_TYPE_MODEL (kl_type_public). */
+#define KL_MODEL_OF(t) ((kl_type)(KILN_TYPE__COUNT + (unsigned)(t)))
+static inline bool kl_type_is_model(kl_type t) {
+    return t == KILN_TYPE_MODEL || ((unsigned)t > KILN_TYPE__COUNT && (unsigned)t < 2u * KILN_TYPE__COUNT);
+}
+/** The type predict() of a model of type t returns; KILN_TYPE_NULL when unknown. */
+static inline kl_type kl_model_predicts(kl_type t) {
+    return t == KILN_TYPE_MODEL ? KILN_TYPE_NULL : (kl_type)((unsigned)t - KILN_TYPE__COUNT);
+}
+/** Stored as kl_str {ptr, len} with bytes in an arena: VARCHAR and MODEL. */
+static inline bool kl_type_is_string(kl_type t) { return t == KILN_TYPE_VARCHAR || kl_type_is_model(t); }
+static inline kl_type kl_type_public(kl_type t) { return kl_type_is_model(t) ? KILN_TYPE_MODEL : t; }
+
 #define KL_UNUSED(x) ((void)(x))
 #define KL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define KL_UNLIKELY(x) __builtin_expect(!!(x), 0)
