@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "io/writer.h"
+#include "ml/model.h"
 #include "sql/binder.h"
 #include "util/textconv.h"
 
@@ -102,6 +103,7 @@ int kiln_open(kiln_db **db, kiln_error *err) {
 
 void kiln_close(kiln_db *db) {
     if (!db) return;
+    model_cache_clear(); /* parsed models of this thread (the statements ran on it) */
     catalog_free(&db->cat);
     kl_free(db);
 }

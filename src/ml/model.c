@@ -650,6 +650,14 @@ static void cache_destroy(void *p) {
 
 static void cache_init(void) { (void)pthread_key_create(&cache_key, cache_destroy); }
 
+void model_cache_clear(void) {
+    pthread_once(&cache_once, cache_init);
+    cache_slot *slots = pthread_getspecific(cache_key);
+    if (!slots) return;
+    (void)pthread_setspecific(cache_key, NULL);
+    cache_destroy(slots);
+}
+
 int model_cache_get(const char *text, size_t len, const kl_model **m, kl_error *err) {
     pthread_once(&cache_once, cache_init);
     cache_slot *slots = pthread_getspecific(cache_key);

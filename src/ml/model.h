@@ -67,6 +67,8 @@ void model_free(kl_model *m);
  * thread. KILN_ERR_CONVERSION / KILN_ERR_MEMORY as model_parse.
  */
 int model_cache_get(const char *text, size_t len, const kl_model **m, kl_error *err);
+/** Free the calling thread's cache (other threads' caches go when their thread ends). */
+void model_cache_clear(void);
 
 /**
  * predict() of a fitted model for one row of d features: the regression value (linreg),

@@ -1590,6 +1590,7 @@ static int scope_merge(binder *b, scope *l, scope *r, scope *out) {
         kl_free(out->cols);
         kl_free(out->used);
         kl_free(out->csvs);
+        memset(out, 0, sizeof *out); /* the caller frees its scope on error too */
         scope_free(l);
         scope_free(r);
         return bind_oom(b);
