@@ -2,7 +2,8 @@
 # demo.sh — kiln's sample batch job end to end (`make demo` runs it).
 #
 # 1. generates a 200,000-row sales CSV (date, region, product, quantity, unit_price) with awk,
-# 2. runs a batch job with build/kiln: filter, group by, aggregates and statistics, COPY to CSV,
+# 2. runs a batch job with build/kiln: filter, group by, aggregates and statistics, a saved
+#    linreg model per product applied back to the orders, COPY to CSV,
 # 3. prints the head of the outputs.
 # Usage: bash examples/demo.sh [rows]        Output goes to build/demo/.
 set -euo pipefail
@@ -71,6 +72,22 @@ COPY (
     ORDER BY product
 ) TO '$OUT/price_trend.csv' (HEADER true);
 
+-- one model per product: quantity on price and day of the month (linreg), saved, then
+-- applied to every order (rows with a missing quantity are skipped and counted)
+COPY (
+    SELECT product, linreg(quantity, unit_price, extract('day' FROM date)) AS model
+    FROM '$OUT/sales.csv'
+    GROUP BY product
+) TO '$OUT/models.csv' (HEADER true);
+COPY (
+    SELECT product, round(coef(m, 1), 3) AS per_unit_price, round(coef(m, 2), 4) AS per_day,
+           round(r2(m), 4) AS r2, n_rows(m) AS orders, n_skipped(m) AS skipped,
+           round(avg(predict(m, s.unit_price, extract('day' FROM s.date))), 3) AS mean_predicted_quantity
+    FROM '$OUT/sales.csv' s JOIN (SELECT product, model_from_json(model) AS m FROM '$OUT/models.csv') USING (product)
+    GROUP BY product, m
+    ORDER BY product
+) TO '$OUT/product_models.csv' (HEADER true);
+
 SELECT count(*) AS rows_read, count(quantity) AS with_quantity, min(date) AS first_day, max(date) AS last_day
 FROM '$OUT/sales.csv';
 SQL
@@ -78,7 +95,7 @@ SQL
 echo "== running: $KILN --timer $OUT/job.sql"
 "$KILN" --timer "$OUT/job.sql"
 
-for f in revenue_by_region_product daily_totals price_trend; do
+for f in revenue_by_region_product daily_totals price_trend product_models; do
   echo
   echo "== $OUT/$f.csv (first lines of $(($(wc -l < "$OUT/$f.csv") - 1)) rows)"
   head -n 6 "$OUT/$f.csv"

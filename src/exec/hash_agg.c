@@ -93,9 +93,11 @@
    range, and at the split. */
 #define HAGG_DIRECT_SLOTS 4096u
 /* Emission with an aggregate whose finalize fits a model (kl_agg_def.heavy_finalize): the
-   emitters claim HAGG_HEAVY_ROWS groups at a time (1,000 groups are one partition, and one
-   emitter would fit them all). */
+   emitters claim units of groups instead of whole partitions (1,000 groups are one partition,
+   and one emitter would fit them all): about HAGG_HEAVY_UNITS units per thread, of at least
+   HAGG_HEAVY_ROWS and at most one chunk of groups (many groups: no tiny chunks). */
 #define HAGG_HEAVY_ROWS 4u
+#define HAGG_HEAVY_UNITS 64u
 #define HAGG_DIRECT_MAX (1u << 18)
 
 /* Testing hook (tests/unit/test_hash_agg.c declares it): the first append-mode check, in
@@ -127,8 +129,9 @@ typedef struct hagg_shared {
     int rc;             /* the build's result */
     kl_error err;
     uint32_t next_part; /* atomic: next partition to emit */
-    /* heavy finalize (models): units of HAGG_HEAVY_ROWS groups instead of partitions;
+    /* heavy finalize (models): units of unit_rows groups instead of partitions;
        unit_start[p] = first unit of partition p (n_parts + 1 entries, set by the builder) */
+    uint32_t unit_rows;
     uint32_t next_unit; /* atomic */
     uint32_t *unit_start;
     int refs;           /* atomic: the aggregate and its emitters */
@@ -777,12 +780,15 @@ static int hagg_shared_build(hagg_op *e, kl_error *err) {
         int rc = hagg_build(h, &berr);
         bool heavy = false;
         for (uint32_t a = 0; a < h->n_aggs; a++) heavy |= h->aggs[a].def->heavy_finalize;
-        if (!rc && heavy) { /* units of HAGG_HEAVY_ROWS groups (seq keeps 24 bits per partition) */
+        if (!rc && heavy) { /* units of unit_rows groups (seq keeps 24 bits per partition) */
             if (!(sh->unit_start = kl_malloc((h->n_parts + 1) * sizeof *sh->unit_start)))
                 rc = kl_err(&berr, KILN_ERR_MEMORY, "out of memory");
-            uint64_t u = 0;
+            uint64_t total = 0, u = 0;
+            for (uint32_t p = 0; p < h->n_parts; p++) total += h->parts[p].n_groups;
+            uint64_t per = total / ((uint64_t)(h->threads > 0 ? h->threads : 1) * HAGG_HEAVY_UNITS);
+            sh->unit_rows = (uint32_t)KL_MIN(KL_MAX(per, (uint64_t)HAGG_HEAVY_ROWS), (uint64_t)KL_CHUNK_ROWS);
             for (uint32_t p = 0; !rc && p < h->n_parts; p++) {
-                uint64_t units = ((uint64_t)h->parts[p].n_groups + HAGG_HEAVY_ROWS - 1) / HAGG_HEAVY_ROWS;
+                uint64_t units = ((uint64_t)h->parts[p].n_groups + sh->unit_rows - 1) / sh->unit_rows;
                 if (units >= (1u << 24) || u + units > UINT32_MAX) {
                     kl_free(sh->unit_start);
                     sh->unit_start = NULL;
@@ -824,8 +830,8 @@ static int hagg_next_shared(hagg_op *e, kl_chunk **out, kl_error *err) {
             uint32_t p = 0;
             while (us[p + 1] <= u) p++; /* at most HAGG_PARTS partitions */
             uint32_t chunk = u - us[p];
-            e->emitted = chunk * HAGG_HEAVY_ROWS;
-            TRY(hagg_emit_part(e, &h->parts[p], HAGG_HEAVY_ROWS, &n, err));
+            e->emitted = chunk * e->sh->unit_rows;
+            TRY(hagg_emit_part(e, &h->parts[p], e->sh->unit_rows, &n, err));
             op->out.seq = ((uint64_t)p << 24) | chunk;
         }
         op->out.n_rows = n;

@@ -795,7 +795,7 @@ static const char *const kmeans_params[] = {"n_init", "max_iter", "tol", "seed",
 
 const kl_agg_def fn_agg_model_defs[] = {
     {"linreg", 2, ML_LINREG_MAX_FEATURES + 1, linreg_bind, linreg_init, linreg_update, linreg_combine,
-     linreg_finalize, linreg_serialize, linreg_deserialize, NULL, model_bind_free, linreg_params, false},
+     linreg_finalize, linreg_serialize, linreg_deserialize, NULL, model_bind_free, linreg_params, true},
     BUF_DEF("logreg", logreg_bind, logreg_params),
     BUF_DEF("svm", svm_bind, svm_params),
     BUF_DEF("kmeans", kmeans_bind, kmeans_params),

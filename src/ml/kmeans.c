@@ -18,8 +18,12 @@
  * against one group at a time (kmeans_dots) in GCC vector extensions: SSE2 at -O2, and an
  * AVX2 copy chosen at run time on x86-64 (define KMEANS_NO_AVX2 to leave it out). Every lane
  * does the same operations in the same order in both (no FMA: -std=c17 does not contract),
- * so they give the same bits. Shifting by mu keeps the rounding error near eps |x| |c - mu|
- * instead of eps |x|^2 (data far from the origin). Inertias are exact sums of (x_j - c_j)^2.
+ * so they give the same bits. Lane sets of at most 4 lanes (k <= 4; k-means++ with k <= 7)
+ * take a direct path instead: one row at a time, its scores in registers, labelled and added
+ * to its cluster's sum in the same pass (kmeans_score4: the same operations, the same bits;
+ * loops unrolled for d <= 8; an AVX2 copy). Shifting by mu keeps the rounding error near
+ * eps |x| |c - mu| instead of eps |x|^2 (data far from the origin). Inertias are exact sums
+ * of (x_j - c_j)^2.
  *
  * Algorithm, per run r (its PRNG: xoshiro256** seeded by splitmix64 from
  * kl_hash_combine(seed, r)):
@@ -29,7 +33,9 @@
  *   and keeps the candidate giving the lowest sum of D^2. One parallel pass per centre
  *   folds the previously chosen centre into D^2 (`closest`) and sums min(D^2, D^2 to
  *   candidate l) per block for every candidate; a draw walks the block sums to its block,
- *   then that block's rows (recomputing the pending centre's D^2 with the same kernel).
+ *   then that block's rows (recomputing the pending centre's D^2 with the same kernel). For
+ *   n <= KM_PREFIX_ROWS the pass also keeps each candidate's running block sums, and a draw
+ *   binary-searches them for the same row (the walk is the fallback).
  * - Lloyd: a pass labels every row with its nearest centre and sums the rows per cluster;
  *   the new centres are the means. Converged when no label changed ("strict") or when the
  *   total squared centre shift is <= tol * (mean over features of the variance of x);
@@ -51,7 +57,8 @@
  * Threads: min(threads, blocks) - 1 workers are created once per ml_kmeans call and woken
  * for each pass (mutex + condition variables); the calling thread works too.
  *
- * Bounds: x is never copied. Memory: labels (4n bytes), D^2 and |x - mu|^2 (16n), chunk
+ * Bounds: x is never copied. Memory: labels (4n bytes), D^2 and |x - mu|^2 (16n), running
+ * k-means++ sums (8 L n when n <= KM_PREFIX_ROWS), chunk
  * partials (k d + k doubles each, at most max(KM_MIN_CHUNKS, KM_PARTIAL_BUDGET bytes)
  * chunks), L doubles per block, O(k d) of centres, a distinct-row set of < 4k + 16 row
  * indexes (k <= n). Work: a k-means++ pass is n (L + 1) d multiply-adds, a Lloyd pass
@@ -71,6 +78,7 @@
 #define KM_MAX_LANES 32u                     /* k-means++ pass: pending centre + candidates */
 #define KM_KPP_TILE 64u                      /* rows per k-means++ distance call */
 #define KM_MAX_THREADS 256
+#define KM_PREFIX_ROWS 65536u                /* up to this n, k-means++ keeps running sums */
 
 /* Two doubles (one SSE2 register); km_v2u is the unaligned, aliasing view used to load and
    store them. */
@@ -134,6 +142,7 @@ typedef void (*km_add_rows_fn)(double *restrict sums, const uint32_t *restrict l
 struct km_ctx {
     km_dots_fn dots; /* kernels: SSE2 or AVX2 */
     km_add_rows_fn add_rows;
+    km_task lloyd4, kpp4; /* direct paths for <= 4 lanes */
     const double *x;
     size_t n;
     uint32_t d, k;
@@ -160,6 +169,7 @@ struct km_ctx {
     double *kpp_ct1; /* lane set (d x 4): the pending centre alone (draws) */
     double kpp_cb[KM_MAX_LANES], kpp_cb1[4];
     double *kpp_bsum; /* n_blocks x n_trials */
+    double *kpp_pre;  /* n_trials x n running block sums (draws), or NULL (n > KM_PREFIX_ROWS) */
     uint32_t n_trials, kpp_lanes;
     bool kpp_first, kpp_pending, have_xnorm;
 
@@ -432,6 +442,54 @@ static void kmeans_add_rows(double *restrict sums, const uint32_t *restrict lab,
     }
 }
 
+/* Direct path for lane sets of at most 4 lanes (one group of width 4): the values
+   cb[l] - x.c'_l of one row into out[0..4), kept in registers once inlined. The operations
+   of kmeans_dots_group lane by lane, so the same bits. On 4-double vectors: two SSE2
+   operations each, or one in the AVX2 copies of the callers (KM_DIRECT). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KM_UNROLL _Pragma("GCC unroll 8")
+#else
+#define KM_UNROLL
+#endif
+typedef double km_v4g __attribute__((vector_size(32)));
+typedef double km_v4gu __attribute__((vector_size(32), aligned(8), may_alias));
+static inline __attribute__((always_inline)) void
+kmeans_score4(const double *restrict xi, uint32_t d, const double *restrict ct,
+              const double *restrict cb, double *restrict out) {
+    km_v4g p = {0, 0, 0, 0};
+    KM_UNROLL
+    for (uint32_t j = 0; j < d; j++, ct += 4) {
+        km_v4g s = {xi[j], xi[j], xi[j], xi[j]};
+        p += s * *(const km_v4gu *)(const void *)ct;
+    }
+    *(km_v4gu *)(void *)out = *(const km_v4gu *)(const void *)cb - p;
+}
+
+/* Define task `name` calling body(c, unit, d) with d a constant for d <= 8 (loops over
+   features unrolled), and on x86-64 an AVX2 copy name##_avx2. */
+#define KM_BY_D(body, c, u)                                                                        \
+    switch ((c)->d) {                                                                              \
+    case 1: body(c, u, 1); break;                                                                  \
+    case 2: body(c, u, 2); break;                                                                  \
+    case 3: body(c, u, 3); break;                                                                  \
+    case 4: body(c, u, 4); break;                                                                  \
+    case 5: body(c, u, 5); break;                                                                  \
+    case 6: body(c, u, 6); break;                                                                  \
+    case 7: body(c, u, 7); break;                                                                  \
+    case 8: body(c, u, 8); break;                                                                  \
+    default: body(c, u, (c)->d); break;                                                            \
+    }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(KMEANS_NO_AVX2)
+#define KM_DIRECT(name, body)                                                                      \
+    static void name(km_ctx *c, size_t u) { KM_BY_D(body, c, u) }                                  \
+    static __attribute__((target("avx2"))) void name##_avx2(km_ctx *c, size_t u) {                 \
+        KM_BY_D(body, c, u)                                                                        \
+    }
+#else
+#define KM_DIRECT(name, body)                                                                      \
+    static void name(km_ctx *c, size_t u) { KM_BY_D(body, c, u) }
+#endif
+
 /* ---- AVX2 variants (x86-64) ---------------------------------------------------------
  * The same lane-wise operations on 4-double vectors, chosen at run time when the CPU has
  * AVX2 (define KMEANS_NO_AVX2 to leave them out). No FMA: results are bit-identical to the
@@ -562,10 +620,74 @@ static inline double kmeans_d2(double xn, double dot) {
     return v > 0 ? v : 0;
 }
 
+/* kmeans_task_kpp for at most 4 lanes (one group of width 4): row by row, scores and block
+   sums in registers; the same values, in the same order. off: 1 if lane 0 is the pending
+   centre. */
+static inline __attribute__((always_inline)) void
+kmeans_kpp4_rows(km_ctx *c, size_t b, uint32_t d, uint32_t off) {
+    uint32_t nt = c->n_trials;
+    size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(c->n, r0 + ML_BLOCK_ROWS), n = c->n;
+    double *restrict closest = c->closest, *restrict xnorm = c->xnorm, *restrict pre = c->kpp_pre;
+    const double *restrict x = c->x, *restrict ct = c->kpp_ct, *restrict cb = c->kpp_cb;
+    double acc[4] = {0, 0, 0, 0}, sv[4];
+    for (size_t i = r0; i < r1; i++) {
+        const double *restrict xi = x + i * d;
+        double xn = xnorm[i], v = closest[i];
+        kmeans_score4(xi, d, ct, cb, sv);
+        if (off) {
+            double p = kmeans_d2(xn, sv[0]);
+            v = p < v ? p : v;
+        }
+        closest[i] = v;
+        for (uint32_t l = 0; l + off < 4; l++) {
+            if (l >= nt) break;
+            double m = kmeans_d2(xn, sv[off + l]);
+            acc[l] += m < v ? m : v;
+            if (pre) pre[l * n + i] = acc[l];
+        }
+    }
+    memcpy(c->kpp_bsum + b * nt, acc, nt * sizeof(double));
+}
+
+static inline __attribute__((always_inline)) void kmeans_kpp4_body(km_ctx *c, size_t b,
+                                                                   uint32_t d) {
+    if (!c->kpp_first) {
+        if (c->kpp_pending)
+            kmeans_kpp4_rows(c, b, d, 1);
+        else
+            kmeans_kpp4_rows(c, b, d, 0);
+        return;
+    }
+    size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(c->n, r0 + ML_BLOCK_ROWS);
+    double *restrict closest = c->closest, *restrict xnorm = c->xnorm, *restrict pre = c->kpp_pre;
+    const double *restrict x = c->x, *restrict ct = c->kpp_ct, *restrict cb = c->kpp_cb;
+    double acc = 0, sv[4];
+    for (size_t i = r0; i < r1; i++) {
+        const double *restrict xi = x + i * d;
+        double xn;
+        if (!c->have_xnorm)
+            xnorm[i] = xn = kmeans_sqdist(xi, c->mu, d);
+        else
+            xn = xnorm[i];
+        kmeans_score4(xi, d, ct, cb, sv);
+        double v = kmeans_d2(xn, sv[0]);
+        closest[i] = v;
+        acc += v;
+        if (pre) pre[i] = acc;
+    }
+    memcpy(c->kpp_bsum + b * c->n_trials, &acc, sizeof(double));
+}
+
+KM_DIRECT(kmeans_task_kpp4, kmeans_kpp4_body)
+
 /* k-means++ pass over one block: fold the pending centre (lane 0) into closest[], then sum
    min(closest, candidate D^2) per candidate in row order. The first pass of a fit also
    stores |x - mu|^2; a run's first pass only stores the D^2 to its first centre. */
 static void kmeans_task_kpp(km_ctx *c, size_t b) {
+    if (c->kpp_lanes <= 4) {
+        c->kpp4(c, b);
+        return;
+    }
     uint32_t d = c->d, nt = c->n_trials, nl = c->kpp_lanes;
     size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(c->n, r0 + ML_BLOCK_ROWS);
     double *restrict bs = c->kpp_bsum + b * nt;
@@ -573,6 +695,8 @@ static void kmeans_task_kpp(km_ctx *c, size_t b) {
     double dv[KM_KPP_TILE * KM_MAX_LANES];
     uint32_t off = c->kpp_pending ? 1 : 0;
     double acc[KM_MAX_LANES] = {0}; /* not in bs: neighbouring blocks share its lines */
+    double *restrict pre = c->kpp_pre;
+    size_t n = c->n;
     for (size_t t0 = r0; t0 < r1; t0 += KM_KPP_TILE) {
         size_t rows = KL_MIN((size_t)KM_KPP_TILE, r1 - t0);
         const double *xt = c->x + t0 * d;
@@ -585,6 +709,7 @@ static void kmeans_task_kpp(km_ctx *c, size_t b) {
                 double v = kmeans_d2(xnorm[t0 + r], dr[0]);
                 closest[t0 + r] = v;
                 acc[0] += v;
+                if (pre) pre[t0 + r] = acc[0];
             }
             continue;
         }
@@ -598,6 +723,7 @@ static void kmeans_task_kpp(km_ctx *c, size_t b) {
             for (uint32_t l = 0; l < nt; l++) {
                 double m = kmeans_d2(xn, dr[off + l]);
                 acc[l] += m < v ? m : v;
+                if (pre) pre[l * n + t0 + r] = acc[l];
             }
         }
     }
@@ -649,6 +775,55 @@ static void kmeans_task_lloyd(km_ctx *c, size_t ch) {
     c->part_inertia[ch] = inertia;
     c->part_changes[ch] = changes;
 }
+
+/* kmeans_task_lloyd for k <= 4 (one group of width 4), row by row: the scores stay in
+   registers and each row is added to its cluster's sum as soon as it is labelled (row order,
+   element by element: the same sums). Padding lanes score +inf and are never taken. */
+static inline __attribute__((always_inline)) void kmeans_lloyd4_body(km_ctx *c, size_t ch,
+                                                                     uint32_t d) {
+    uint32_t k = c->k;
+    double *restrict sums = c->part_sums + ch * c->stride;
+    uint64_t *restrict counts = c->part_counts + ch * c->kstride;
+    uint32_t *restrict labels = c->labels;
+    const double *restrict cen = c->cen, *restrict ct = c->ct, *restrict cb = c->cb;
+    const double *restrict x = c->x;
+    size_t r0 = ch * c->chunk_rows, r1 = kmeans_chunk_end(c, ch);
+    bool want_sums = c->want_sums, want_inertia = c->want_inertia, fixed = c->fixed_labels;
+    if (want_sums) memset(sums, 0, (size_t)k * d * sizeof(double));
+    uint64_t cnt[4] = {0, 0, 0, 0};
+    double inertia = 0;
+    uint64_t changes = 0;
+    for (size_t i = r0; i < r1; i++) {
+        const double *restrict xi = x + i * d;
+        uint32_t l;
+        if (fixed) {
+            l = labels[i];
+        } else {
+            double sv[4];
+            kmeans_score4(xi, d, ct, cb, sv);
+            /* the lowest score, ties to the lowest index (no branch) */
+            uint32_t m01 = sv[1] < sv[0], m23 = sv[3] < sv[2];
+            double v01 = sv[1] < sv[0] ? sv[1] : sv[0], v23 = sv[3] < sv[2] ? sv[3] : sv[2];
+            uint32_t m = v23 < v01;
+            l = m01 + ((2 + m23 - m01) & (0u - m));
+            changes += labels[i] != l;
+            labels[i] = l;
+        }
+        cnt[l]++;
+        if (want_inertia) inertia += kmeans_sqdist(xi, cen + (size_t)l * d, d);
+        if (want_sums) {
+            double *restrict s = sums + (size_t)l * d;
+            uint32_t j = 0;
+            for (; j + 2 <= d; j += 2) km_store(s + j, km_load(s + j) + km_load(xi + j));
+            for (; j < d; j++) s[j] += xi[j];
+        }
+    }
+    for (uint32_t l = 0; l < k; l++) counts[l] = cnt[l];
+    c->part_inertia[ch] = inertia;
+    c->part_changes[ch] = changes;
+}
+
+KM_DIRECT(kmeans_task_lloyd4, kmeans_lloyd4_body)
 
 /* ---- fit steps ----------------------------------------------------------------------- */
 
@@ -752,6 +927,22 @@ static size_t kmeans_kpp_draw(km_ctx *c, km_rng *rng, double r, uint32_t col) {
     }
     double t = r - acc, s = 0, dv[4];
     size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(c->n, r0 + ML_BLOCK_ROWS), pick = SIZE_MAX;
+    if (c->kpp_pre) {
+        /* the running sums of the walk below, kept by the pass: its first row with s > t
+           (t >= 0 and the sums do not decrease, so that row has D^2 > 0) */
+        const double *pre = c->kpp_pre + (size_t)col * c->n;
+        if (pre[r1 - 1] > t) {
+            size_t lo = r0, hi = r1 - 1;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (pre[mid] > t)
+                    hi = mid;
+                else
+                    lo = mid + 1;
+            }
+            return lo;
+        }
+    }
     for (size_t i = r0; i < r1; i++) {
         double v = c->closest[i];
         if (c->kpp_pending) {
@@ -833,7 +1024,7 @@ static void kmeans_lloyd_pass(km_ctx *c, const double *cen, bool fixed, double *
     c->want_sums = sums;
     c->want_inertia = inertia != NULL;
     c->fixed_labels = fixed;
-    kmeans_run(c, kmeans_task_lloyd, c->n_chunks);
+    kmeans_run(c, k <= 4 ? c->lloyd4 : kmeans_task_lloyd, c->n_chunks);
     if (sums) memset(tot_sums, 0, kd * sizeof(double));
     memset(tot_counts, 0, k * sizeof(uint64_t));
     double in = 0;
@@ -966,6 +1157,7 @@ static void kmeans_ctx_free(km_ctx *c) {
     kl_free(c->kpp_ct);
     kl_free(c->kpp_ct1);
     kl_free(c->kpp_bsum);
+    kl_free(c->kpp_pre);
     kl_free(c->labels);
     kl_free(c->ct);
     kl_free(c->cb);
@@ -995,10 +1187,14 @@ int ml_kmeans(const double *x, size_t n, uint32_t d, const ml_kmeans_opts *o, ml
     memset(&c, 0, sizeof c);
     c.dots = kmeans_dots;
     c.add_rows = kmeans_add_rows;
+    c.lloyd4 = kmeans_task_lloyd4;
+    c.kpp4 = kmeans_task_kpp4;
 #ifdef KM_AVX2
     if (__builtin_cpu_supports("avx2")) {
         c.dots = kmeans_dots_avx2;
         c.add_rows = kmeans_add_rows_avx2;
+        c.lloyd4 = kmeans_task_lloyd4_avx2;
+        c.kpp4 = kmeans_task_kpp4_avx2;
     }
 #endif
     c.x = x;
@@ -1060,6 +1256,10 @@ int ml_kmeans(const double *x, size_t n, uint32_t d, const ml_kmeans_opts *o, ml
     c.kpp_ct1 = kl_malloc((size_t)d * 4 * sizeof(double));
     c.xnorm = kl_malloc(n * sizeof(double));
     c.kpp_bsum = kl_malloc(c.n_blocks * c.n_trials * sizeof(double));
+    if (n <= KM_PREFIX_ROWS) {
+        c.kpp_pre = kl_malloc(n * c.n_trials * sizeof(double));
+        if (!c.kpp_pre) goto oom;
+    }
     c.labels = kl_malloc(n * sizeof(uint32_t));
     c.ct = kl_malloc(ct_lanes * d * sizeof(double));
     c.cb = kl_malloc(ct_lanes * sizeof(double));
