@@ -794,7 +794,7 @@ static const char *const kmeans_params[] = {"n_init", "max_iter", "tol", "seed",
      buf_serialize, buf_deserialize, buf_destroy, model_bind_free, params, true}
 
 const kl_agg_def fn_agg_model_defs[] = {
-    {"linreg", 2, ML_LINREG_MAX_FEATURES + 1, linreg_bind, linreg_init, linreg_update, linreg_combine,
+    {"linreg", 2, 128, linreg_bind, linreg_init, linreg_update, linreg_combine,
      linreg_finalize, linreg_serialize, linreg_deserialize, NULL, model_bind_free, linreg_params, true},
     BUF_DEF("logreg", logreg_bind, logreg_params),
     BUF_DEF("svm", svm_bind, svm_params),

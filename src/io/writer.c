@@ -149,47 +149,13 @@ static int csv_write_rows(kl_writer *w, const kl_chunk *c) {
 
 /* ---- JSON ----------------------------------------------------------------------------- */
 
-static int json_put_string(kl_buf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    TRY(kl_buf_reserve(b, n + 2));
-    TRY(kl_buf_putc(b, '"'));
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        TRY(kl_buf_append(b, s + start, i - start));
-        start = i + 1;
-        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-        size_t len = 2;
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            len = 6;
-        }
-        TRY(kl_buf_append(b, esc, len));
-    }
-    TRY(kl_buf_append(b, s + start, n - start));
-    return kl_buf_putc(b, '"');
-}
-
 static int json_write_rows(kl_writer *w, const kl_chunk *c) {
     for (uint32_t r = 0; r < c->n_rows; r++) {
         TRY(kl_buf_putc(&w->out, '{'));
         for (uint32_t k = 0; k < c->n_cols; k++) {
             const kl_vec *v = &c->cols[k];
             if (k > 0) TRY(kl_buf_putc(&w->out, ','));
-            TRY(json_put_string(&w->out, w->names[k], strlen(w->names[k])));
+            TRY(kl_buf_put_json_str(&w->out, w->names[k], strlen(w->names[k])));
             TRY(kl_buf_putc(&w->out, ':'));
             if (v->type == KILN_TYPE_NULL || v->nulls[r] ||
                 (v->type == KILN_TYPE_DOUBLE && !isfinite(VEC_F64(v)[r]))) {
@@ -204,7 +170,7 @@ static int json_write_rows(kl_writer *w, const kl_chunk *c) {
             case KILN_TYPE_DOUBLE:
             case KILN_TYPE_MODEL: /* its text is a JSON object */
             case KILN_TYPE_BOOLEAN: TRY(kl_buf_append(&w->out, s, n)); break;
-            default: TRY(json_put_string(&w->out, s, n)); break;
+            default: TRY(kl_buf_put_json_str(&w->out, s, n)); break;
             }
         }
         TRY(kl_buf_append(&w->out, "}\n", 2));

@@ -269,27 +269,6 @@ const json_value *json_get(const json_value *v, const char *key) {
     return NULL;
 }
 
-int json_put_str(kl_buf *b, const char *s, size_t n) {
-    TRY(kl_buf_putc(b, '"'));
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        TRY(kl_buf_append(b, s + run, i - run));
-        run = i + 1;
-        switch (c) {
-        case '"': TRY(kl_buf_puts(b, "\\\"")); break;
-        case '\\': TRY(kl_buf_puts(b, "\\\\")); break;
-        case '\n': TRY(kl_buf_puts(b, "\\n")); break;
-        case '\r': TRY(kl_buf_puts(b, "\\r")); break;
-        case '\t': TRY(kl_buf_puts(b, "\\t")); break;
-        default: TRY(kl_buf_printf(b, "\\u%04x", c)); break;
-        }
-    }
-    TRY(kl_buf_append(b, s + run, n - run));
-    return kl_buf_putc(b, '"');
-}
-
 int json_put_double(kl_buf *b, double v) {
     if (!isfinite(v)) return kl_buf_puts(b, "null");
     char tmp[48];
@@ -299,6 +278,6 @@ int json_put_double(kl_buf *b, double v) {
 
 int json_put_key(kl_buf *b, const char *key, bool first) {
     if (!first) TRY(kl_buf_putc(b, ','));
-    TRY(json_put_str(b, key, strlen(key)));
+    TRY(kl_buf_put_json_str(b, key, strlen(key)));
     return kl_buf_putc(b, ':');
 }

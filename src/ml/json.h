@@ -7,8 +7,8 @@
  * first problem with its byte offset ("expected ':' at offset 17"). Nesting is limited to
  * JSON_MAX_DEPTH levels, so hostile text cannot exhaust the stack.
  *
- * Writing: json_put_* append to a kl_buf: strings escaped, doubles in their shortest
- * round-trip form (non-finite values as null, since JSON has no NaN or infinity).
+ * Writing: json_put_* append to a kl_buf (strings: kl_buf_put_json_str): doubles in their
+ * shortest round-trip form (non-finite values as null, since JSON has no NaN or infinity).
  */
 #ifndef KL_ML_JSON_H
 #define KL_ML_JSON_H
@@ -38,7 +38,6 @@ int json_parse(const char *text, size_t len, kl_arena *a, json_value **out, kl_e
 /** The member of an object by key, or NULL (also when v is not an object). */
 const json_value *json_get(const json_value *v, const char *key);
 
-int json_put_str(kl_buf *b, const char *s, size_t n);
 int json_put_double(kl_buf *b, double v);
 /** "key": (with a leading comma unless first) */
 int json_put_key(kl_buf *b, const char *key, bool first);

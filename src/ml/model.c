@@ -123,7 +123,7 @@ static int put_label(kl_buf *b, kl_type t, const char *text) {
         if (*end == '\0' && isfinite(v)) return kl_buf_puts(b, text);
     }
     if (t == KILN_TYPE_BOOLEAN && (!strcmp(text, "true") || !strcmp(text, "false"))) return kl_buf_puts(b, text);
-    return json_put_str(b, text, strlen(text));
+    return kl_buf_put_json_str(b, text, strlen(text));
 }
 
 /* coefficient-like statistics: features under `key`, the intercept under `ikey` */
@@ -251,18 +251,18 @@ static int write_kmeans(kl_buf *b, const kl_model *m) {
 int model_to_json(const kl_model *m, kl_buf *out) {
     bool fitted = model_fitted(m);
     TRY(kl_buf_puts(out, "{\"model\":"));
-    TRY(json_put_str(out, model_kind_name(m->kind), strlen(model_kind_name(m->kind))));
+    TRY(kl_buf_put_json_str(out, model_kind_name(m->kind), strlen(model_kind_name(m->kind))));
     TRY(put_bool(out, "fitted", fitted));
     const char *why = model_reason(m);
     if (*why) {
         TRY(json_put_key(out, fitted ? "warning" : "reason", false));
-        TRY(json_put_str(out, why, strlen(why)));
+        TRY(kl_buf_put_json_str(out, why, strlen(why)));
     }
     TRY(put_int(out, "features", m->d));
     TRY(put_int(out, "n_rows", m->n_rows));
     TRY(put_int(out, "n_skipped", m->n_skipped));
     TRY(json_put_key(out, "predicts", false));
-    TRY(json_put_str(out, type_name(m->predicts), strlen(type_name(m->predicts))));
+    TRY(kl_buf_put_json_str(out, type_name(m->predicts), strlen(type_name(m->predicts))));
     TRY(write_params(out, m));
     if (fitted) {
         switch (m->kind) {

@@ -373,3 +373,39 @@ void kl_buf_free(kl_buf *b) {
 /* ---- hashing ------------------------------------------------------------------------- */
 
 uint64_t kl_hash_bytes(const void *data, size_t n) { return XXH3_64bits(data, n); }
+
+/* JSON string: ", \ and control characters escaped (\n \r \t \b \f, else \u00XX); other bytes
+   (UTF-8) pass through. */
+int kl_buf_put_json_str(kl_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    TRY(kl_buf_reserve(b, n + 2));
+    TRY(kl_buf_putc(b, '"'));
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        TRY(kl_buf_append(b, s + start, i - start));
+        start = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t len = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        TRY(kl_buf_append(b, esc, len));
+    }
+    TRY(kl_buf_append(b, s + start, n - start));
+    return kl_buf_putc(b, '"');
+}

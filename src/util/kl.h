@@ -138,6 +138,8 @@ int kl_buf_append(kl_buf *b, const void *data, size_t n);
 int kl_buf_putc(kl_buf *b, char c);
 int kl_buf_puts(kl_buf *b, const char *s);
 int kl_buf_printf(kl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Append s[0..n) as a quoted JSON string (", \ and control characters escaped). */
+int kl_buf_put_json_str(kl_buf *b, const char *s, size_t n);
 void kl_buf_clear(kl_buf *b);
 void kl_buf_free(kl_buf *b);
 
