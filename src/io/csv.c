@@ -34,7 +34,7 @@
  *   validate UTF-8 with an ASCII fast path over that block.
  *
  *   Parallel morsels (csv_worker_*): the first worker to claim from a plain file cuts the next
- *   morsel under the reader's mutex by pread()ing ~12 MiB into its own buffer and tracking
+ *   morsel under the reader's mutex by pread()ing ~4 MiB into its own buffer and tracking
  *   quote parity (memchr for quotes, memrchr for the last newline outside quotes) — the
  *   pre-pass fused with the read, so bytes are read once; the morsel ends after that newline.
  *   Compressed files and escape != quote are whole-file morsels read through fs_reader.

@@ -62,12 +62,12 @@ int csv_next(kl_csv *rd, kl_chunk *out, kl_error *err);
 void csv_close(kl_csv *rd);
 
 /*
- * Parallel reading by morsels. A morsel is a byte range (~12 MiB) of one plain file that
+ * Parallel reading by morsels. A morsel is a byte range (~4 MiB) of one plain file that
  * starts at a record boundary, or a whole file when the file cannot be split (gzip/zstd, or
  * escape != quote). The boundaries are found once, by the first csv_worker_new, with a
  * sequential pre-pass per file that tracks quote parity (memchr for the quote, so a file
  * without quotes is only read, at memory speed): a boundary is the first newline outside
- * quotes after each ~12 MiB. Morsels are numbered in file order across all files of a glob.
+ * quotes after each ~4 MiB. Morsels are numbered in file order across all files of a glob.
  *
  *   csv_worker_new(rd, &w, err)       one worker per thread, all sharing rd (set the
  *                                     projection before; do not call csv_next meanwhile)
@@ -85,8 +85,10 @@ void csv_close(kl_csv *rd);
  */
 typedef struct kl_csv_worker kl_csv_worker;
 
-/** Target size of a morsel in bytes (a morsel ends after the last record end within it). */
-#define CSV_MORSEL_BYTES (12u * 1024u * 1024u)
+/** Target size of a morsel in bytes (a morsel ends after the last record end within it). Small
+    enough that a 60 MB file is 15 morsels, so two threads end together (12 MiB left one
+    thread a third of the work on such files); large enough that claiming is rare. */
+#define CSV_MORSEL_BYTES (4u * 1024u * 1024u)
 
 int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err);
 int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,
