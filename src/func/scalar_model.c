@@ -140,22 +140,15 @@ static int acc_value(const acc_def *a, const kl_model *m, const int64_t *idx, kl
     double v = NAN;
     int64_t iv = 0;
     switch (a->id) {
-    case ACC_N_ROWS: iv = m->n_rows; break;
-    case ACC_N_SKIPPED: iv = m->n_skipped; break;
-    case ACC_N_FEATURES: iv = m->d; break;
+    /* defined for unfitted models too */
+    case ACC_N_ROWS: VEC_I64(out)[i] = m->n_rows; return 0;
+    case ACC_N_SKIPPED: VEC_I64(out)[i] = m->n_skipped; return 0;
+    case ACC_N_FEATURES: VEC_I64(out)[i] = m->d; return 0;
     case ACC_FITTED: VEC_U8(out)[i] = fitted; return 0;
     case ACC_N_CLASSES:
         if (m->kind != MODEL_LOGREG && m->kind != MODEL_SVM) return wrong_kind(a->name, m, "logreg or svm", err);
-        iv = m->n_classes;
-        break;
-    default: break;
-    }
-    if (a->ret == KILN_TYPE_BIGINT && (a->id == ACC_N_ROWS || a->id == ACC_N_SKIPPED || a->id == ACC_N_FEATURES ||
-                                       a->id == ACC_N_CLASSES)) {
-        VEC_I64(out)[i] = iv;
+        VEC_I64(out)[i] = m->n_classes;
         return 0;
-    }
-    switch (a->id) {
     case ACC_COEF:
     case ACC_STD_ERR:
     case ACC_T_STAT:

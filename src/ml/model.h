@@ -72,8 +72,7 @@ void model_cache_clear(void);
 
 /**
  * predict() of a fitted model for one row of d features: the regression value (linreg),
- * P(y = 1) (logreg, as predict_proba), or the class / cluster index (svm, kmeans; logreg
- * class = P >= 0.5... see model_predict_class).
+ * P(y = 1) (logreg, as predict_proba), or the class / cluster index (svm, kmeans).
  */
 double model_predict_value(const kl_model *m, const double *row);
 /** Class index (logreg: 1 when P(y = 1) > 0.5, svm: its vote) or cluster index (kmeans). */
