@@ -34,7 +34,7 @@
  *   validate UTF-8 with an ASCII fast path over that block.
  *
  *   Parallel morsels (csv_worker_*): the first worker to claim from a plain file cuts the next
- *   morsel under the reader's mutex by pread()ing ~4 MiB into its own buffer and tracking
+ *   morsel under the reader's mutex by pread()ing ~2 MiB into its own buffer and tracking
  *   quote parity (memchr for quotes, memrchr for the last newline outside quotes) — the
  *   pre-pass fused with the read, so bytes are read once; the morsel ends after that newline.
  *   Compressed files and escape != quote are whole-file morsels read through fs_reader.
@@ -519,7 +519,7 @@ static unsigned csv_fit(const char *p, size_t len, unsigned mask) {
     int64_t i64;
     double dbl;
     int32_t days;
-    if ((mask & (CSV_T_INT | CSV_T_DBL)) && kl_parse_int64(p, len, &i64)) {
+    if ((mask & CSV_T_INT) && kl_parse_int64(p, len, &i64)) {
         out |= CSV_T_INT | CSV_T_DBL;
     } else if ((mask & CSV_T_DBL) && kl_parse_double(p, len, &dbl)) {
         out |= CSV_T_DBL;
@@ -1212,9 +1212,7 @@ static inline bool csv_null_field(const kl_csv *rd, const char *buf, const csv_f
  * n (1..8) ASCII digits at p as a number, 8 bytes at a time (SWAR); false if one is not a
  * digit. Reads 8 bytes from p: only for text inside a padded block.
  */
-static inline bool csv_swar_digits(const char *p, size_t n, uint64_t *out) {
-    uint64_t w;
-    memcpy(&w, p, 8);
+static inline bool csv_swar_word(uint64_t w, size_t n, uint64_t *out) {
     unsigned shift = (unsigned)(8 - n) * 8;
     w <<= shift; /* the digits move to the high bytes; the low bytes become leading zeros */
     w |= 0x3030303030303030ULL & ((1ULL << shift) - 1);
@@ -1228,6 +1226,12 @@ static inline bool csv_swar_digits(const char *p, size_t n, uint64_t *out) {
         32;
     *out = w;
     return true;
+}
+
+static inline bool csv_swar_digits(const char *p, size_t n, uint64_t *out) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return csv_swar_word(w, n, out);
 }
 
 /* [-]digits (at most 18): the common case of kl_parse_int64, same result. p is in a padded
@@ -1256,10 +1260,12 @@ static const double csv_pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7
 static const uint64_t csv_pow10_u[9] = {1,      10,      100,      1000,     10000,
                                         100000, 1000000, 10000000, 100000000};
 
-/* [-]digits[.digits] with at most 15 digits: exact as digits / 10^frac (Clinger's fast path,
- * the same computation kl_parse_double does, so bit-identical to strtod). p is in a padded
- * block. */
-static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
+/* [-]digits[.digits] with at most 15 digits, split into the signed mantissa (as a double, exact:
+ * it has at most 15 digits; "-0" keeps its sign) and the count of fraction digits. The value is
+ * *m / 10^*frac, exact by Clinger's fast path (both operands exact, one rounding), so
+ * bit-identical to strtod and to kl_parse_double. p is in a padded block. */
+static inline __attribute__((always_inline)) bool csv_dbl_parts(const char *p, size_t len,
+                                                                 double *mant, unsigned *frac_out) {
     size_t i = p[0] == '-';
     uint64_t m;
     unsigned frac;
@@ -1269,7 +1275,13 @@ static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
     uint64_t x = w ^ 0x2E2E2E2E2E2E2E2EULL;
     uint64_t z = (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
     size_t dot = z ? i + (size_t)(__builtin_ctzll(z) >> 3) : len;
-    if (dot < len) {
+    if (dot < len && len - i <= 8 && len - i >= 2) {
+        /* the whole number is in w: drop the '.' byte and convert all digits at once */
+        size_t at = dot - i, nd = len - i - 1;
+        uint64_t low = (1ULL << (8 * at)) - 1; /* at <= 7 */
+        if (!csv_swar_word((w & low) | ((w >> 8) & ~low), nd, &m)) goto slow;
+        frac = (unsigned)(len - dot - 1);
+    } else if (dot < len) {
         size_t ni = dot - i, nf = len - dot - 1;
         uint64_t ip = 0, fp = 0;
         if (ni > 8 || nf > 8 || ni + nf == 0 || ni + nf > 15) goto slow;
@@ -1299,10 +1311,53 @@ static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
         }
         if (i != len || nd == 0 || nd > 15) return false;
     }
-    double v = (double)m / csv_pow10[frac];
-    *out = p[0] == '-' ? -v : v;
+    /* the sign without a branch: signs of numbers in data are not predictable */
+    double v = (double)(int64_t)m; /* m < 10^15: a signed conversion is one instruction */
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    bits |= (uint64_t)(p[0] == '-') << 63;
+    memcpy(mant, &bits, 8);
+    *frac_out = frac;
     return true;
 }
+
+static inline bool csv_dbl_fast(const char *p, size_t len, double *out) {
+    double m;
+    unsigned frac;
+    if (!csv_dbl_parts(p, len, &m, &frac)) return false;
+    *out = m / csv_pow10[frac];
+    return true;
+}
+
+/* o[k] /= 10^frac[k], four lanes at a time (IEEE division per lane, so the same bits as one
+ * at a time); with AVX where the CPU has it. */
+typedef double csv_v4d __attribute__((vector_size(32)));
+static inline __attribute__((always_inline)) void csv_div_pow10_body(double *o, const uint8_t *frac,
+                                                                     uint32_t n) {
+    uint32_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        csv_v4d a, d = {csv_pow10[frac[k]], csv_pow10[frac[k + 1]], csv_pow10[frac[k + 2]],
+                        csv_pow10[frac[k + 3]]};
+        memcpy(&a, o + k, sizeof a);
+        a /= d;
+        memcpy(o + k, &a, sizeof a);
+    }
+    for (; k < n; k++) o[k] /= csv_pow10[frac[k]];
+}
+static void csv_div_pow10_base(double *o, const uint8_t *frac, uint32_t n) { csv_div_pow10_body(o, frac, n); }
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx"))) static void csv_div_pow10_avx(double *o, const uint8_t *frac, uint32_t n) {
+    csv_div_pow10_body(o, frac, n);
+}
+static void csv_div_pow10(double *o, const uint8_t *frac, uint32_t n) {
+    if (__builtin_cpu_supports("avx")) /* a read of libgcc's CPU flags */
+        csv_div_pow10_avx(o, frac, n);
+    else
+        csv_div_pow10_base(o, frac, n);
+}
+#else
+static void csv_div_pow10(double *o, const uint8_t *frac, uint32_t n) { csv_div_pow10_base(o, frac, n); }
+#endif
 
 /* True if the n bytes are all ASCII (8 bytes a step). */
 static bool csv_ascii(const char *s, size_t n) {
@@ -1401,10 +1456,21 @@ __attribute__((noinline)) static int csv_convert_column(const kl_csv *rd, csv_cu
                 break;
         }
     } else if (t == KILN_TYPE_DOUBLE) {
+        /* two passes per block of rows: the parses, then the divisions, which have no
+         * dependencies left between them and so overlap in the pipeline */
         double *o = VEC_F64(v);
-        for (; r0 < n_rows; r0++, fld += stride) {
-            if (fld->len == 0 || fld->flags || !csv_dbl_fast(buf + fld->off, fld->len, &o[r0]))
-                break;
+        uint8_t frac[256];
+        while (r0 < n_rows) {
+            uint32_t end = n_rows - r0 > 256 ? r0 + 256 : n_rows, r = r0;
+            for (; r < end; r++, fld += stride) {
+                unsigned f;
+                if (fld->len == 0 || fld->flags || !csv_dbl_parts(buf + fld->off, fld->len, &o[r], &f))
+                    break;
+                frac[r - r0] = (uint8_t)f;
+            }
+            csv_div_pow10(o + r0, frac, r - r0);
+            r0 = r;
+            if (r < end) break;
         }
     }
     if (r0 == n_rows) return 0; /* nulls[] of rows [0, r0) are 0 already (chunk_reset) */

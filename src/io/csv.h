@@ -86,9 +86,10 @@ void csv_close(kl_csv *rd);
 typedef struct kl_csv_worker kl_csv_worker;
 
 /** Target size of a morsel in bytes (a morsel ends after the last record end within it). Small
-    enough that a 60 MB file is 15 morsels, so two threads end together (12 MiB left one
-    thread a third of the work on such files); large enough that claiming is rare. */
-#define CSV_MORSEL_BYTES (4u * 1024u * 1024u)
+    enough that a 60 MB file is 30 morsels, so two threads end together, and that a worker's
+    first morsel (read into fresh memory, which costs page zeroing) starts quickly; large
+    enough that claiming (a pread under the reader's lock) is rare. */
+#define CSV_MORSEL_BYTES (2u * 1024u * 1024u)
 
 int csv_worker_new(kl_csv *rd, kl_csv_worker **out, kl_error *err);
 int csv_worker_next(kl_csv_worker *w, kl_chunk *out, uint64_t *morsel_index,

@@ -14,7 +14,9 @@
  *    are exactly representable and IEEE multiplication/division round once (Clinger's fast
  *    path). Everything else goes to strtod_l() with the "C" locale on a NUL-terminated stack
  *    copy, so the result is always bit-identical to strtod. Overflow to infinity is rejected.
- *  - Double printing: the shortest of %.15e/%.16e/%.17e that reads back identically, then
+ *  - Double printing: the shortest digits that read back identically (Ryu's digit removal on
+ *    exact 64..192-bit integers, limbs below 1e-21, see tc_shortest; printf's %.15e/%.16e/%.17e
+ *    for subnormals and above 2^127), then
  *    laid out like DuckDB prints: fixed notation for decimal exponents -4..15 (whole values
  *    keep ".0"), otherwise "d.ddde+XX".
  *  - Intervals: a small scanner over "[-]number unit" / "[-]HH:MM:SS" parts; fractions
@@ -234,6 +236,188 @@ static size_t tc_put_exp(char *buf, int e) {
     return w;
 }
 
+/*
+ * The shortest decimal that reads back as v (v finite, positive, normal, below 2^127):
+ * Ryu's digit removal (Adams 2018) run on exact integers instead of its tables. With
+ * v = m2 * 2^e2, the values that round to v lie between (4*m2 - 2 or - 1) * 2^(e2-2) and
+ * (4*m2 + 2) * 2^(e2-2), the ends included when m2 is even. The three are scaled by 10^-e10 to
+ * integers of 17..19 digits (the floors, with a flag for "exact"), computed exactly in 128- or
+ * 192-bit arithmetic (below 1e-21: limbs holding x * 5^s); then digits are removed while the
+ * interval still holds a shorter number, and the last removed digit rounds (ties to even).
+ * Writes the digits (no trailing zeros) and the exponent of the first digit. False outside the
+ * range (subnormals, above 2^127): the caller uses printf there.
+ */
+typedef unsigned __int128 tc_u128;
+
+static const uint64_t tc_p10_u64[20] = {1ULL,
+                                        10ULL,
+                                        100ULL,
+                                        1000ULL,
+                                        10000ULL,
+                                        100000ULL,
+                                        1000000ULL,
+                                        10000000ULL,
+                                        100000000ULL,
+                                        1000000000ULL,
+                                        10000000000ULL,
+                                        100000000000ULL,
+                                        1000000000000ULL,
+                                        10000000000000ULL,
+                                        100000000000000ULL,
+                                        1000000000000000ULL,
+                                        10000000000000000ULL,
+                                        100000000000000000ULL,
+                                        1000000000000000000ULL,
+                                        10000000000000000000ULL};
+
+static tc_u128 tc_p10_u128(int s) { /* 10^s, 0 <= s <= 38 */
+    return s < 20 ? (tc_u128)tc_p10_u64[s] : (tc_u128)tc_p10_u64[19] * tc_p10_u64[s - 19];
+}
+
+/* floor(x * 10^s / 2^sh) for the smallest doubles (s > 38, sh > s): x * 5^s in 64-bit limbs,
+ * then >> (sh - s). At most 5^330, 13 limbs. */
+#define TC_LIMBS 16
+static bool tc_scale_tiny(uint64_t x, int sh, int s, uint64_t *out, bool *exact) {
+    static const uint64_t p5_27 = 7450580596923828125ULL; /* 5^27 */
+    if (s > 340 || sh - s <= 0) return false;
+    uint64_t q[TC_LIMBS] = {x};
+    int n = 1;
+    for (int left = s; left > 0;) {
+        int step = left < 27 ? left : 27;
+        uint64_t m = step == 27 ? p5_27 : 1;
+        if (step < 27)
+            for (int i = 0; i < step; i++) m *= 5;
+        uint64_t carry = 0;
+        for (int i = 0; i < n; i++) {
+            tc_u128 t = (tc_u128)q[i] * m + carry;
+            q[i] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
+        }
+        if (carry) {
+            if (n == TC_LIMBS) return false;
+            q[n++] = carry;
+        }
+        left -= step;
+    }
+    int shift = sh - s, limb = shift / 64, bit = shift % 64;
+    if (limb >= n) return false;
+    uint64_t hi = limb + 1 < n ? q[limb + 1] : 0;
+    uint64_t res = bit ? (q[limb] >> bit) | (hi << (64 - bit)) : q[limb];
+    if (bit ? (hi >> bit) != 0 : hi != 0) return false; /* does not fit 64 bits */
+    for (int i = limb + 2; i < n; i++)
+        if (q[i]) return false;
+    bool ex = bit ? (q[limb] & ((1ULL << bit) - 1)) == 0 : true;
+    for (int i = 0; i < limb; i++) ex &= q[i] == 0;
+    *out = res;
+    *exact = ex;
+    return true;
+}
+
+/* floor(x * 2^k2 * 10^-e10) when it fits 64 bits; *exact when nothing was dropped. */
+static bool tc_scale(uint64_t x, int k2, int e10, uint64_t *out, bool *exact) {
+    if (k2 >= 0) {
+        if (k2 > 72 || e10 < -1 || e10 > 38) return false;
+        tc_u128 n = (tc_u128)x << k2;
+        if (e10 < 0) {
+            n *= 10;
+            *exact = true;
+        } else {
+            tc_u128 d = tc_p10_u128(e10), q = n / d;
+            *exact = q * d == n;
+            n = q;
+        }
+        if (n >> 64) return false;
+        *out = (uint64_t)n;
+        return true;
+    }
+    int s = -e10, sh = -k2;
+    if (s > 38) return tc_scale_tiny(x, sh, s, out, exact);
+    if (s < 0) return false;
+    /* x * 10^s as 192 bits w2:w1:w0, then >> sh */
+    tc_u128 p = tc_p10_u128(s);
+    tc_u128 lo = (tc_u128)x * (uint64_t)p, hi = (tc_u128)x * (uint64_t)(p >> 64);
+    uint64_t w0 = (uint64_t)lo;
+    tc_u128 mid = (lo >> 64) + (uint64_t)hi;
+    uint64_t w1 = (uint64_t)mid, w2 = (uint64_t)((hi >> 64) + (mid >> 64));
+    uint64_t w[3] = {w0, w1, w2};
+    if (sh >= 192) return false;
+    int limb = sh / 64, bit = sh % 64;
+    uint64_t r[3];
+    for (int i = 0; i < 3; i++) {
+        uint64_t a = limb + i < 3 ? w[limb + i] : 0, b = limb + i + 1 < 3 ? w[limb + i + 1] : 0;
+        r[i] = bit ? (a >> bit) | (b << (64 - bit)) : a;
+    }
+    if (r[1] | r[2]) return false; /* does not fit 64 bits */
+    /* exact when the bits shifted out are all zero */
+    bool ex = true;
+    for (int i = 0; i < limb; i++) ex &= w[i] == 0;
+    if (bit) ex &= (w[limb] & ((1ULL << bit) - 1)) == 0;
+    uint64_t res = r[0];
+    *out = res;
+    *exact = ex;
+    return true;
+}
+
+static bool tc_shortest(double v, char digits[20], int *nd_out, int *exp_out) {
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    uint64_t frac = bits & ((1ULL << 52) - 1);
+    int be = (int)((bits >> 52) & 0x7FF);
+    if (be == 0 || be == 0x7FF) return false; /* subnormal, inf, nan */
+    uint64_t m2 = frac | (1ULL << 52);
+    int e2 = be - 1075;
+    bool accept = (m2 & 1) == 0;
+    uint64_t mv = 4 * m2, mp = mv + 2, mm = mv - 1 - (frac != 0 || be <= 1);
+    int k2 = e2 - 2;
+    /* v is in [2^(e2+52), 2^(e2+53)): floor(log10 v) is L or L + 1 */
+    int L = (int)floor((double)(e2 + 52) * 0.30102999566398119521);
+    int e10 = L - 17;
+    uint64_t vr, vp, vm;
+    bool vr_ex, vp_ex, vm_ex;
+    if (!tc_scale(mv, k2, e10, &vr, &vr_ex) || !tc_scale(mp, k2, e10, &vp, &vp_ex) ||
+        !tc_scale(mm, k2, e10, &vm, &vm_ex))
+        return false;
+    if (vr < tc_p10_u64[16]) return false; /* too few digits to round from: not expected */
+    if (!accept && vp_ex) vp--;            /* the upper end is excluded */
+    bool vm_tz = accept && vm_ex, vr_tz = vr_ex;
+    int removed = 0;
+    unsigned last = 0;
+    while (vp / 10 > vm / 10) {
+        vm_tz &= vm % 10 == 0;
+        vr_tz &= last == 0;
+        last = (unsigned)(vr % 10);
+        vr /= 10;
+        vp /= 10;
+        vm /= 10;
+        removed++;
+    }
+    if (vm_tz) {
+        while (vm % 10 == 0) {
+            vr_tz &= last == 0;
+            last = (unsigned)(vr % 10);
+            vr /= 10;
+            vp /= 10;
+            vm /= 10;
+            removed++;
+        }
+    }
+    if (removed == 0) return false; /* no digit to round from: not expected */
+    if (vr_tz && last == 5 && vr % 2 == 0) last = 4; /* an exact tie: to even */
+    uint64_t out = vr + ((vr == vm && (!accept || !vm_tz)) || last >= 5);
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + out % 10);
+        out /= 10;
+    } while (out);
+    int nd = 0;
+    for (int i = n - 1; i >= 0; i--) digits[nd++] = tmp[i];
+    *exp_out = e10 + removed + n - 1;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    *nd_out = nd;
+    return true;
+}
+
 size_t kl_format_double(double v, char *buf) {
     if (isnan(v)) {
         memcpy(buf, "nan", 3);
@@ -255,28 +439,27 @@ size_t kl_format_double(double v, char *buf) {
         memcpy(buf, "0.0", 3);
         return 3;
     }
-    char tmp[40];
-    /* 15 digits always survive a decimal->double->decimal trip for normal doubles, so when
-     * %.15e round-trips, stripping its trailing zeros gives the shortest form. Subnormals
-     * carry fewer bits: search from one digit up. */
-    for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        double back;
-        if (prec == 17 || (kl_parse_double(tmp, strlen(tmp), &back) && back == v)) break;
-    }
-    /* tmp = [-]d.ddde[+-]xx: collect digits and exponent. */
     char digits[20];
     int nd = 0, e = 0;
-    const char *s = tmp;
-    bool neg = false;
-    if (*s == '-') {
-        neg = true;
-        s++;
+    bool neg = signbit(v);
+    if (!tc_shortest(fabs(v), digits, &nd, &e)) {
+        char tmp[40];
+        /* 15 digits always survive a decimal->double->decimal trip for normal doubles, so
+         * when %.15e round-trips, stripping its trailing zeros gives the shortest form.
+         * Subnormals carry fewer bits: search from one digit up. */
+        for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+            double back;
+            if (prec == 17 || (kl_parse_double(tmp, strlen(tmp), &back) && back == v)) break;
+        }
+        /* tmp = [-]d.ddde[+-]xx: collect digits and exponent. */
+        const char *t = tmp;
+        if (*t == '-') t++;
+        for (; *t && *t != 'e'; t++)
+            if (tc_is_digit(*t)) digits[nd++] = *t;
+        if (*t == 'e') e = atoi(t + 1);
+        while (nd > 1 && digits[nd - 1] == '0') nd--;
     }
-    for (; *s && *s != 'e'; s++)
-        if (tc_is_digit(*s)) digits[nd++] = *s;
-    if (*s == 'e') e = atoi(s + 1);
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
     size_t w = 0;
     if (neg) buf[w++] = '-';
     if (e >= -4 && e <= 15) {

@@ -159,6 +159,111 @@ static void t_double_roundtrip(void **s) {
     }
 }
 
+/* The digits and exponent of the shortest correctly rounded decimal of v, by printf: the first
+ * of %.15e/%.16e/%.17e (for subnormals from %.1e up) that strtod reads back as v. */
+static void ref_digits(double v, char *digits, int *nd, int *e) {
+    char tmp[40];
+    for (int prec = fabs(v) < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (prec == 17 || strtod(tmp, NULL) == v) break;
+    }
+    const char *t = tmp + (tmp[0] == '-');
+    *nd = 0;
+    for (; *t && *t != 'e'; t++)
+        if (*t >= '0' && *t <= '9') digits[(*nd)++] = *t;
+    *e = atoi(t + 1);
+    while (*nd > 1 && digits[*nd - 1] == '0') (*nd)--;
+}
+
+/* kl_format_double's digits and exponent, read back from its text */
+static void kl_digits(double v, char *digits, int *nd, int *e) {
+    char buf[64], all[64];
+    buf[kl_format_double(v, buf)] = 0;
+    const char *t = buf + (buf[0] == '-');
+    int n = 0, pos = -1;
+    for (; *t && *t != 'e'; t++) {
+        if (*t == '.')
+            pos = n;
+        else
+            all[n++] = *t;
+    }
+    if (pos < 0) pos = n;
+    int x = *t == 'e' ? atoi(t + 1) : 0, f = 0;
+    while (f < n - 1 && all[f] == '0') f++;
+    *e = pos - f - 1 + x;
+    *nd = 0;
+    for (int i = f; i < n; i++) digits[(*nd)++] = all[i];
+    while (*nd > 1 && digits[*nd - 1] == '0') (*nd)--;
+}
+
+static void check_shortest(double v) {
+    if (v == 0) return; /* "0.0", checked by t_double_format */
+    char a[24], b[24];
+    int na, nb, ea, eb;
+    ref_digits(v, a, &na, &ea);
+    kl_digits(v, b, &nb, &eb);
+    uint64_t bits;
+    memcpy(&bits, &v, 8);
+    if ((bits & ((1ULL << 52) - 1)) == 0) {
+        /* a power of two: the values that round to it reach twice as far above as below, so
+         * the shortest may be above printf's correctly rounded one (2^-44 is
+         * 5.684341886080802e-14, as Python prints it; printf's 16 digits do not read back).
+         * It must read back and be no longer. */
+        char buf[64];
+        buf[kl_format_double(v, buf)] = 0;
+        double back;
+        assert_true(pd(buf, &back));
+        if (back != v || nb > na) fail_msg("%.17g: kiln printed %s, printf gives %.*se%d", v, buf, na, a, ea);
+        return;
+    }
+    if (na != nb || ea != eb || memcmp(a, b, (size_t)na) != 0) {
+        char buf[64];
+        buf[kl_format_double(v, buf)] = 0;
+        fail_msg("%.17g: kiln printed %s, printf gives %.*se%d", v, buf, na, a, ea);
+    }
+}
+
+/* the shortest digits equal printf's: random bit patterns, random values of every magnitude,
+ * short decimals and their neighbours, powers of two and ten, integers */
+static void t_double_shortest_vs_printf(void **s) {
+    (void)s;
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        memcpy(&d, &x, 8);
+        if (isfinite(d) && d != 0) check_shortest(d);
+        /* magnitudes the formatter's fast range covers and its edges */
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        double m = ldexp(u + 0.5, (int)(x % 200) - 100);
+        check_shortest(m);
+        check_shortest(-m);
+        /* short decimals (ties, trailing zeros) and their neighbours */
+        double dec = (double)(x % 100000) / pow(10, (double)(x % 23)) * pow(10, (double)((x >> 8) % 30) - 10);
+        if (dec != 0) {
+            check_shortest(dec);
+            check_shortest(nextafter(dec, 0));
+            check_shortest(nextafter(dec, INFINITY));
+        }
+    }
+    for (int k = -1074; k <= 1023; k++) {
+        check_shortest(ldexp(1, k));
+        check_shortest(nextafter(ldexp(1, k), 0));
+    }
+    for (int k = -307; k <= 308; k++) {
+        double p = pow(10, k);
+        check_shortest(p);
+        check_shortest(nextafter(p, 0));
+        check_shortest(nextafter(p, INFINITY));
+    }
+    for (double i = 1; i < 1e6; i += 1) check_shortest(i);
+    check_shortest(9007199254740993.0);
+    check_shortest(1.7976931348623157e308);
+    check_shortest(5e-324);
+}
+
 static void t_bool(void **s) {
     (void)s;
     bool b;
@@ -249,7 +354,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_int64),          cmocka_unit_test(t_double_parse),
         cmocka_unit_test(t_double_strtod_identity), cmocka_unit_test(t_double_format),
-        cmocka_unit_test(t_double_roundtrip), cmocka_unit_test(t_bool),
+        cmocka_unit_test(t_double_roundtrip), cmocka_unit_test(t_double_shortest_vs_printf),
+        cmocka_unit_test(t_bool),
         cmocka_unit_test(t_date),           cmocka_unit_test(t_civil_roundtrip),
         cmocka_unit_test(t_timestamp),
     };
