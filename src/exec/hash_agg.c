@@ -482,6 +482,7 @@ static int hagg_consume(hagg_op *h, kl_chunk *in, uint32_t n, kl_error *err) {
     for (uint32_t a = 0; a < h->n_aggs; a++) {
         kl_agg_call *ac = &h->aggs[a];
         for (int i = 0; i < ac->n_args; i++) TRY(expr_eval(ac->args[i], in, n, &h->arg_vecs[i], err));
+        ac->ctx.seq = in->seq; /* lets order-sensitive aggregates restore the source order */
         TRY(ac->def->update(&ac->ctx, (void *const *)h->rows, h->offsets[a], h->arg_vecs, ac->n_args, n, err));
     }
     h->rows_in += n;

@@ -164,7 +164,7 @@ static int linreg_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *
 }
 
 typedef struct buf_state buf_state;
-#define BUF_STATE_SIZE 64 /* >= sizeof(buf_state), checked below */
+#define BUF_STATE_SIZE 96 /* >= sizeof(buf_state), checked below */
 static int logreg_bind(kl_fn_ctx *ctx, kl_type *arg_types, int n_args, kl_type *ret, size_t *state_size,
                        kl_error *err) {
     kl_type yt = arg_types[0];
@@ -486,6 +486,10 @@ struct buf_state {
     uint32_t *cls;  /* svm: label ids (label_dict order) */
     label_dict *labels;
     int64_t k;      /* kmeans: from the first row (0 = not seen) */
+    /* the rows' source positions: segment i holds rows [seg[2i+1], next segment's start) that
+       came from the chunk with seq seg[2i]; buf_order puts them back in source order */
+    uint64_t *seg;
+    uint32_t n_seg, cap_seg;
 };
 _Static_assert(sizeof(struct buf_state) <= BUF_STATE_SIZE, "buffered model state fits its slot");
 
@@ -538,8 +542,83 @@ static void buf_destroy(kl_fn_ctx *ctx, void *state) {
     kl_free(s->x);
     kl_free(s->y);
     kl_free(s->cls);
+    kl_free(s->seg);
     dict_free(s->labels);
     memset(s, 0, sizeof *s);
+}
+
+/* a new segment (seq, first row) */
+static int buf_seg_push(buf_state *s, uint64_t seq, uint64_t start, kl_error *err) {
+    if (s->n_seg == s->cap_seg) {
+        uint32_t cap = s->cap_seg ? s->cap_seg * 2 : 4;
+        uint64_t *ns = kl_realloc(s->seg, (size_t)cap * 2 * sizeof *ns);
+        if (!ns) return kl_err(err, KILN_ERR_MEMORY, "out of memory buffering model rows");
+        s->seg = ns;
+        s->cap_seg = cap;
+    }
+    s->seg[2 * s->n_seg] = seq;
+    s->seg[2 * s->n_seg + 1] = start;
+    s->n_seg++;
+    return 0;
+}
+
+static int seg_cmp(const void *a, const void *b) {
+    const uint64_t *x = a, *y = b; /* (seq, segment index) */
+    if (x[0] != y[0]) return x[0] < y[0] ? -1 : 1;
+    return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/*
+ * The buffered rows in source order (chunk seq; arrival order among equal seqs), whatever the
+ * threads that read them and the order their partial states were combined in: so a fit is
+ * the same for any thread count and from run to run. Nothing to do when the segments are in
+ * order already (one thread, or data whose chunks arrived in order); otherwise the rows are
+ * copied once in segment order.
+ */
+static int buf_order(const model_bind *mb, buf_state *s, kl_error *err) {
+    bool sorted = true;
+    for (uint32_t i = 1; i < s->n_seg && sorted; i++) sorted = s->seg[2 * i - 2] <= s->seg[2 * i];
+    if (sorted) return 0;
+    const size_t d = mb->d ? mb->d : 1;
+    uint64_t *ord = kl_malloc((size_t)s->n_seg * 2 * sizeof *ord);
+    double *x = kl_malloc((size_t)s->cap * d * sizeof *x);
+    double *y = mb->kind == MODEL_LOGREG ? kl_malloc((size_t)s->cap * sizeof *y) : NULL;
+    uint32_t *cls = mb->kind == MODEL_SVM ? kl_malloc((size_t)s->cap * sizeof *cls) : NULL;
+    if (!ord || !x || (mb->kind == MODEL_LOGREG && !y) || (mb->kind == MODEL_SVM && !cls)) {
+        kl_free(ord);
+        kl_free(x);
+        kl_free(y);
+        kl_free(cls);
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory ordering %s rows", model_kind_name(mb->kind));
+    }
+    for (uint32_t i = 0; i < s->n_seg; i++) {
+        ord[2 * i] = s->seg[2 * i];
+        ord[2 * i + 1] = i;
+    }
+    qsort(ord, s->n_seg, 2 * sizeof *ord, seg_cmp);
+    uint64_t w = 0;
+    for (uint32_t k = 0; k < s->n_seg; k++) {
+        uint32_t i = (uint32_t)ord[2 * k + 1];
+        uint64_t a = s->seg[2 * i + 1], b = i + 1 < s->n_seg ? s->seg[2 * i + 3] : s->n;
+        memcpy(x + w * d, s->x + a * d, (b - a) * d * sizeof *x);
+        if (y) memcpy(y + w, s->y + a, (b - a) * sizeof *y);
+        if (cls) memcpy(cls + w, s->cls + a, (b - a) * sizeof *cls);
+        ord[2 * k + 1] = w; /* the segment's new start (seq stays in ord[2k]) */
+        w += b - a;
+    }
+    kl_free(s->x);
+    s->x = x;
+    if (y) {
+        kl_free(s->y);
+        s->y = y;
+    }
+    if (cls) {
+        kl_free(s->cls);
+        s->cls = cls;
+    }
+    memcpy(s->seg, ord, (size_t)s->n_seg * 2 * sizeof *ord);
+    kl_free(ord);
+    return 0;
 }
 
 static int buf_reserve(const model_bind *mb, buf_state *s, uint64_t need, kl_error *err) {
@@ -606,6 +685,7 @@ static int buf_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **
             s->k = k;
         }
         TRY(buf_reserve(mb, s, s->n + 1, err));
+        if (s->n_seg == 0 || s->seg[2 * s->n_seg - 2] != ctx->seq) TRY(buf_seg_push(s, ctx->seq, s->n, err));
         double *xr = s->x + s->n * d;
         for (uint32_t j = 0; j < d; j++) xr[j] = VEC_F64(args[j + 1])[i];
         if (mb->kind == MODEL_LOGREG) {
@@ -645,6 +725,7 @@ static int buf_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err
     }
     if (!s->n) return 0;
     TRY(buf_reserve(mb, d, d->n + s->n, err));
+    for (uint32_t i = 0; i < s->n_seg; i++) TRY(buf_seg_push(d, s->seg[2 * i], d->n + s->seg[2 * i + 1], err));
     memcpy(d->x + d->n * mb->d, s->x, s->n * mb->d * sizeof(double));
     if (mb->kind == MODEL_LOGREG) memcpy(d->y + d->n, s->y, s->n * sizeof(double));
     if (mb->kind == MODEL_SVM) {
@@ -702,7 +783,7 @@ static int cmp_labels(const label_dict *ld, kl_type type, uint32_t i, uint32_t j
     return fn_cmp_i64(ld->key[i], ld->key[j]);
 }
 
-static int svm_fit(const model_bind *mb, buf_state *s, kl_model *m, kl_error *err) {
+static int svm_fit(const model_bind *mb, buf_state *s, kl_model *m, int threads, kl_error *err) {
     const label_dict *ld = s->labels;
     uint32_t nc = ld ? ld->n : 0;
     if (nc < 2) {
@@ -741,7 +822,8 @@ static int svm_fit(const model_bind *mb, buf_state *s, kl_model *m, kl_error *er
     for (uint64_t i = 0; i < s->n; i++) s->cls[i] = rank[s->cls[i]];
     kl_free(order);
     kl_free(rank);
-    ml_svm_opts o = {m->rbf, m->c, m->gamma, m->tol, m->max_iter};
+    ml_svm_opts o = {.rbf = m->rbf, .c = m->c, .gamma = m->gamma, .tol = m->tol,
+                     .max_iter = m->max_iter, .threads = threads};
     return ml_svm(s->x, s->cls, s->n, mb->d, nc, &o, &m->svm, err);
 }
 
@@ -752,6 +834,7 @@ static int buf_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, 
     model_from_bind(mb, &m);
     m.n_rows = (int64_t)s->n;
     m.n_skipped = s->n_skipped;
+    TRY(buf_order(mb, s, err));
     atomic_fetch_add(&fits_running, 1);
     int threads = fit_threads(mb, s->n);
     int rc = 0;
@@ -773,7 +856,7 @@ static int buf_finalize(kl_fn_ctx *ctx, void *state, kl_vec *out, uint32_t row, 
         rc = ml_logreg(s->x, s->y, s->n, mb->d, &o, &m.log, err);
         break;
     }
-    case MODEL_SVM: rc = svm_fit(mb, s, &m, err); break;
+    case MODEL_SVM: rc = svm_fit(mb, s, &m, threads, err); break;
     case MODEL_KMEANS: {
         m.k = (uint32_t)(s->k ? s->k : 1);
         ml_kmeans_opts o = {m.k, m.n_init, m.max_iter, m.tol, m.seed, threads};
@@ -812,6 +895,8 @@ static int buf_serialize(kl_fn_ctx *ctx, const void *state, kl_buf *out) {
         }
         if (s->n) TRY(kl_buf_append(out, s->cls, s->n * sizeof(uint32_t)));
     }
+    TRY(kl_buf_append(out, &s->n_seg, sizeof s->n_seg));
+    if (s->n_seg) TRY(kl_buf_append(out, s->seg, (size_t)s->n_seg * 2 * sizeof *s->seg));
     return 0;
 }
 
@@ -854,6 +939,17 @@ static int buf_deserialize(kl_fn_ctx *ctx, void *state, const void *data, size_t
         for (uint64_t i = 0; i < n; i++)
             if (s->cls[i] >= nl) goto truncated;
     }
+    uint32_t ns;
+    TAKE(&ns, sizeof ns);
+    if (ns > (size_t)(end - p) / (2 * sizeof(uint64_t))) goto truncated;
+    for (uint32_t i = 0; i < ns; i++) {
+        uint64_t pair[2];
+        TAKE(pair, sizeof pair);
+        /* segments start at row 0 and at strictly increasing rows below n */
+        if (i == 0 ? pair[1] != 0 : pair[1] <= s->seg[2 * i - 1] || pair[1] >= n) goto truncated;
+        if (buf_seg_push(s, pair[0], pair[1], err)) return buf_destroy(ctx, s), KILN_ERR_MEMORY;
+    }
+    if ((ns == 0) != (n == 0)) goto truncated;
 #undef TAKE
     s->n = n;
     *consumed = (size_t)(p - (const char *)data);

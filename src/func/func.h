@@ -50,6 +50,9 @@ typedef struct kl_fn_ctx {
                                         is a constant, else NULL; valid during bind() only */
     int n_params;
     int threads;            /* the session's thread count (aggregates: set before bind) */
+    uint64_t seq;           /* aggregates: the source position (chunk seq) of the rows passed
+                               to update(), set by the operator before each call; 0 where
+                               there is none */
 } kl_fn_ctx;
 
 typedef int (*kl_scalar_bind_fn)(kl_fn_ctx *ctx, kl_type *arg_types, int n_args,

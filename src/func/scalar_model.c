@@ -193,7 +193,8 @@ static int acc_value(const acc_def *a, const kl_model *m, const int64_t *idx, kl
     case ACC_ITER:
         if (m->kind == MODEL_LOGREG) iv = m->log.iterations;
         else if (m->kind == MODEL_KMEANS) iv = m->km.iterations;
-        else return wrong_kind(a->name, m, "logreg or kmeans", err);
+        else if (m->kind == MODEL_SVM && !m->svm.rbf) iv = m->svm.iterations;
+        else return wrong_kind(a->name, m, "logreg, kmeans or linear svm", err);
         if (!fitted) {
             out->nulls[i] = 1;
             out->has_nulls = true;

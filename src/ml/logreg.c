@@ -56,35 +56,29 @@
  * w_i a_i are packed into buffers padded to a multiple of 4 columns, and the upper triangle
  * of H gets
  *     h[j][k] += (w0 a0j a0k + w1 a1j a1k) + (w2 a2j a2k + w3 a3j a3k)
- * over vectors of 4 columns (GCC vector extensions). On x86 the row pass is compiled twice,
- * for AVX2 and for the baseline, and picked at run time with __builtin_cpu_supports (not an
- * ifunc: sanitizer runtimes cannot run resolvers); the arithmetic is element-wise with no
- * FMA contraction (GCC's ISO C mode, the STDC pragma for clang), so both round alike and
- * give the same bits.
+ * over vectors of 4 columns (GCC vector extensions; the kernel is ml_group_add of pass.h,
+ * shared with svm.c). On x86 the row pass is compiled twice, for AVX2 and for the baseline,
+ * and picked at run time with __builtin_cpu_supports (ML_BLOCK_VARIANTS; not an ifunc:
+ * sanitizer runtimes cannot run resolvers); the arithmetic is element-wise with no FMA
+ * contraction (GCC's ISO C mode, the STDC pragma for clang), so both round alike and give
+ * the same bits.
  *
- * Threads: a pass splits the rows into blocks of ML_BLOCK_ROWS; workers (the caller plus up
- * to threads - 1 pthreads) claim blocks in order, compute a block's partial sums into a slot
- * of a ring and add finished partials to the totals strictly in block order (whoever finishes
- * the next block in order folds all consecutive ready ones; a worker waits for a free slot).
- * The sums are therefore bit-identical for any thread count.
+ * Threads: a pass (ml_pass, pass.c) splits the rows into blocks of ML_BLOCK_ROWS; workers
+ * (the caller plus up to threads - 1 pthreads) claim blocks in order, compute a block's
+ * partial sums into a slot of a ring and add finished partials to the totals strictly in
+ * block order (whoever finishes the next block in order folds all consecutive ready ones; a
+ * worker waits for a free slot). The sums are therefore bit-identical for any thread count.
  *
  * Bounds: per pass O(n d^2) arithmetic and one read of x and y; memory O(threads d^2) for
  * the ring (2 slots per thread of (d+4)^2 doubles) plus O(d^2) for the factorisation; no
  * copy of x. Newton steps cost O(d^3).
  */
-#include "ml/ml.h"
+#include "ml/pass.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#ifdef __clang__
-#pragma STDC FP_CONTRACT OFF /* GCC does not contract in ISO C mode (-std=c17) */
-#endif
-
-#define LR_MAX_THREADS 64
-#define LR_SLOTS_PER_THREAD 2
 #define LR_HDR 2                /* slot: [0] log-loss sum, [1] rows not strictly separated */
 #define LR_ARMIJO 1e-4
 #define LR_NOISE 1e-11          /* predicted decrease under this * (1 + |F|): take the step */
@@ -94,51 +88,17 @@
 #define LR_PARTNER_REL 1e-6     /* standardised weight of a column in a collinearity */
 #define LR_MAX_D (1u << 24)
 
-/* Four doubles at any 8-byte aligned address (GCC vector extension; element-wise arithmetic,
-   scalar operands broadcast). Used through LR_LD / LR_ST only, never passed by value. */
-typedef double lr_v4 __attribute__((vector_size(32), aligned(8), may_alias));
-#define LR_LD(p) (*(const lr_v4 *)(const void *)(p))
-#define LR_ST(p) (*(lr_v4 *)(void *)(p))
-
 /* ---- one pass over the rows ------------------------------------------------------------ */
 
-typedef struct lr_pass lr_pass;
-typedef void (*lr_block_fn)(const lr_pass *ps, size_t b, double *slot, double *scr);
-
-struct lr_pass {
-    lr_block_fn block;  /* lr_block_avx2 or lr_block_base */
+typedef struct lr_pass {
     const double *x, *y;
     size_t n;
     uint32_t d, dp;     /* features; augmented width d + 1 rounded up to a multiple of 4 */
     const double *beta; /* dp entries, zero padded */
-    size_t nblocks;
     size_t slot_len;    /* LR_HDR + dp + dp * dp */
-    uint32_t nslots;
-    double *slots;      /* nslots * slot_len */
-    size_t ready[LR_MAX_THREADS * LR_SLOTS_PER_THREAD]; /* block held by a slot, or SIZE_MAX */
-    double *tot;        /* slot_len: the folded sums */
-    size_t next, folded;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-};
-
-typedef struct lr_worker {
-    lr_pass *ps;
-    double *scratch; /* 8 * dp: 4 augmented rows, then the 4 rows times their weight */
-} lr_worker;
-
-/* z = beta_0 + x . beta_1..d for one row read in place (not from its packed copy, whose
-   mixed-width stores would stall the loads): four interleaved sums over whole groups of 4
-   features, a fixed combination of them, then the remaining features in order. */
-static inline __attribute__((always_inline)) double lr_dot(const double *x, const double *beta,
-                                                           uint32_t d) {
-    lr_v4 acc = {0.0, 0.0, 0.0, 0.0};
-    uint32_t k = 0;
-    for (; k + 4 <= d; k += 4) acc += LR_LD(x + k) * LR_LD(beta + 1 + k);
-    double z = beta[0] + ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    for (; k < d; k++) z += x[k] * beta[1 + k];
-    return z;
-}
+    ml_block_fn block;  /* the AVX2 or the baseline row pass */
+    ml_pass run;
+} lr_pass;
 
 /* log(1 + e) for e in [0, 1]: the log of 1 + e rounded (absolute error within 2^-52, so
    relative 1.2e-13 at worst) unless e < 2^-10, where 5 terms of the series are within 2e-16
@@ -148,20 +108,16 @@ static inline double lr_log1p(double e) {
     return log(1.0 + e);
 }
 
-/* Partial sums of block b into slot: log-loss, count of rows not strictly separated, the
-   gradient sum (p - y) a and the upper triangle of sum p (1 - p) a a^T (row-major dp x dp;
-   entries left of a row's diagonal within its 4-column group are computed and ignored). */
-static inline __attribute__((always_inline)) void lr_block_body(const lr_pass *ps, size_t b,
+/* Partial sums of block b into slot (zeroed): log-loss, count of rows not strictly
+   separated, the gradient sum (p - y) a and the upper triangle of sum p (1 - p) a a^T
+   (row-major dp x dp; ml_group_add). */
+static inline __attribute__((always_inline)) void lr_block_body(const void *arg, size_t b,
                                                                  double *slot, double *scr) {
+    const lr_pass *ps = arg;
     const uint32_t d = ps->d, dp = ps->dp, dd = d + 1;
     const size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(ps->n, r0 + ML_BLOCK_ROWS);
-    memset(slot, 0, ps->slot_len * sizeof(double));
     double *gs = slot + LR_HDR, *h = gs + dp;
-    double *a[4], *wa[4];
-    for (int q = 0; q < 4; q++) {
-        a[q] = scr + (size_t)q * dp;
-        wa[q] = scr + (size_t)(4 + q) * dp;
-    }
+    ml_group g = ml_group_of(scr, dp);
     double loss = 0.0, bad = 0.0;
     for (size_t i = r0; i < r1; i += 4) {
         /* in phases, so that the four rows' independent work overlaps */
@@ -169,12 +125,10 @@ static inline __attribute__((always_inline)) void lr_block_body(const lr_pass *p
         double z[4], r[4] = {0.0, 0.0, 0.0, 0.0}, w[4] = {0.0, 0.0, 0.0, 0.0};
         for (size_t q = 0; q < nq; q++) {
             const double *xr = ps->x + (i + q) * d;
-            z[q] = lr_dot(xr, ps->beta, d);
-            a[q][0] = 1.0;
-            memcpy(a[q] + 1, xr, d * sizeof(double)); /* a[q][dd..dp) stay 0 */
+            z[q] = ml_dot(xr, ps->beta, d);
+            ml_group_set(&g, (int)q, xr, d);
         }
-        for (size_t q = nq; q < 4; q++) /* padding rows of the last group: exact zeros */
-            memset(a[q], 0, dp * sizeof(double));
+        ml_group_pad(&g, (int)nq, dp); /* padding rows of the last group: exact zeros */
         for (size_t q = 0; q < nq; q++) {
             bool pos = ps->y[i + q] != 0.0;
             double e = exp(-fabs(z[q])), inv = 1.0 / (1.0 + e);
@@ -187,92 +141,19 @@ static inline __attribute__((always_inline)) void lr_block_body(const lr_pass *p
             r[q] = pos ? -p1 : p;
             w[q] = e * inv * inv;
         }
-        for (int q = 0; q < 4; q++)
-            for (uint32_t k = 0; k < dp; k += 4) LR_ST(wa[q] + k) = w[q] * LR_LD(a[q] + k);
-        for (uint32_t k = 0; k < dp; k += 4)
-            LR_ST(gs + k) += (r[0] * LR_LD(a[0] + k) + r[1] * LR_LD(a[1] + k)) +
-                             (r[2] * LR_LD(a[2] + k) + r[3] * LR_LD(a[3] + k));
-        for (uint32_t j = 0; j < dd; j += 2) { /* rows j, j + 1 share their loads of a */
-            const double s0 = wa[0][j], s1 = wa[1][j], s2 = wa[2][j], s3 = wa[3][j];
-            const double u0 = wa[0][j + 1], u1 = wa[1][j + 1], u2 = wa[2][j + 1],
-                         u3 = wa[3][j + 1];
-            double *hr = h + (size_t)j * dp, *hu = hr + dp;
-            for (uint32_t k = j & ~3u; k < dp; k += 4) {
-                const lr_v4 a0 = LR_LD(a[0] + k), a1 = LR_LD(a[1] + k), a2 = LR_LD(a[2] + k),
-                            a3 = LR_LD(a[3] + k);
-                LR_ST(hr + k) += (s0 * a0 + s1 * a1) + (s2 * a2 + s3 * a3);
-                LR_ST(hu + k) += (u0 * a0 + u1 * a1) + (u2 * a2 + u3 * a3);
-            }
-        }
+        ml_group_add(&g, r, w, dd, dp, gs, h);
     }
     slot[0] = loss;
     slot[1] = bad;
 }
 
 /* The row pass for the baseline (SSE2 pairs on x86-64) and for AVX2 (4-wide vectors). */
-static void lr_block_base(const lr_pass *ps, size_t b, double *slot, double *scr) {
-    lr_block_body(ps, b, slot, scr);
-}
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2"))) static void lr_block_avx2(const lr_pass *ps, size_t b,
-                                                          double *slot, double *scr) {
-    lr_block_body(ps, b, slot, scr);
-}
-static lr_block_fn lr_block_pick(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? lr_block_avx2 : lr_block_base;
-}
-#else
-static lr_block_fn lr_block_pick(void) { return lr_block_base; }
-#endif
+ML_BLOCK_VARIANTS(lr_block, lr_block_body)
 
-static void lr_fold(double *restrict tot, const double *restrict part, size_t len) {
-    for (size_t k = 0; k < len; k++) tot[k] += part[k];
-}
-
-static void *lr_work(void *arg) {
-    lr_worker *wk = arg;
-    lr_pass *ps = wk->ps;
-    pthread_mutex_lock(&ps->mu);
-    for (;;) {
-        size_t b = ps->next;
-        if (b >= ps->nblocks) break;
-        ps->next++;
-        while (b >= ps->folded + ps->nslots) pthread_cond_wait(&ps->cv, &ps->mu);
-        pthread_mutex_unlock(&ps->mu);
-        double *slot = ps->slots + (b % ps->nslots) * ps->slot_len;
-        ps->block(ps, b, slot, wk->scratch);
-        pthread_mutex_lock(&ps->mu);
-        ps->ready[b % ps->nslots] = b;
-        bool moved = false;
-        while (ps->folded < ps->nblocks) { /* fold every partial that is next in order */
-            size_t f = ps->folded, sl = f % ps->nslots;
-            if (ps->ready[sl] != f) break;
-            lr_fold(ps->tot, ps->slots + sl * ps->slot_len, ps->slot_len);
-            ps->ready[sl] = SIZE_MAX;
-            ps->folded++;
-            moved = true;
-        }
-        if (moved) pthread_cond_broadcast(&ps->cv);
-    }
-    pthread_mutex_unlock(&ps->mu);
-    return NULL;
-}
-
-/* Sums at beta into tot, on nth workers (the caller is one of them). */
-static void lr_eval(lr_pass *ps, const double *beta, double *tot, lr_worker *wk, int nth) {
+/* Sums at beta into tot. */
+static void lr_eval(lr_pass *ps, const double *beta, double *tot) {
     ps->beta = beta;
-    ps->tot = tot;
-    ps->next = ps->folded = 0;
-    memset(tot, 0, ps->slot_len * sizeof(double));
-    for (uint32_t s = 0; s < ps->nslots; s++) ps->ready[s] = SIZE_MAX;
-    pthread_t tids[LR_MAX_THREADS];
-    bool started[LR_MAX_THREADS] = {false};
-    for (int t = 1; t < nth; t++) /* a thread that does not start leaves its blocks to others */
-        started[t] = pthread_create(&tids[t], NULL, lr_work, &wk[t]) == 0;
-    lr_work(&wk[0]);
-    for (int t = 1; t < nth; t++)
-        if (started[t]) pthread_join(tids[t], NULL);
+    ml_pass_run(&ps->run, ps->block, ps, ps->slot_len, tot);
 }
 
 /* ---- the Newton system ------------------------------------------------------------------ */
@@ -332,20 +213,6 @@ static long lr_cholesky(const lr_sys *sy, const double *tot, double *l) {
         }
     }
     return -1;
-}
-
-/* Solve L L^T x = b in place (b has m entries). */
-static void lr_solve(const double *l, uint32_t m, double *b) {
-    for (uint32_t i = 0; i < m; i++) {
-        double v = b[i];
-        for (uint32_t k = 0; k < i; k++) v -= l[(size_t)i * m + k] * b[k];
-        b[i] = v / l[(size_t)i * m + i];
-    }
-    for (uint32_t i = m; i-- > 0;) {
-        double v = b[i];
-        for (uint32_t k = i + 1; k < m; k++) v -= l[(size_t)k * m + i] * b[k];
-        b[i] = v / l[(size_t)i * m + i];
-    }
 }
 
 /* Append one formatted number to the reason text (silently truncated at cap). */
@@ -477,18 +344,14 @@ int ml_logreg(const double *x, const double *y, size_t n, uint32_t d, const ml_l
     sy.pen = o->c > 0.0;
     sy.cp = sy.pen ? o->c : 1.0;
     const uint32_t dp = sy.dp, m = sy.m;
-    size_t nblocks = (n + ML_BLOCK_ROWS - 1) / ML_BLOCK_ROWS;
-    int nth = o->threads < 1 ? 1 : KL_MIN(o->threads, LR_MAX_THREADS);
-    if ((size_t)nth > nblocks) nth = (int)nblocks;
+    int nth = ml_pass_threads(o->threads, n);
 
-    lr_pass ps = {.block = lr_block_pick(), .x = x, .y = y, .n = n, .d = d, .dp = dp,
-                  .nblocks = nblocks};
+    lr_pass ps = {.block = lr_block_pick(), .x = x, .y = y, .n = n, .d = d, .dp = dp};
     ps.slot_len = LR_HDR + dp + (size_t)dp * dp;
-    ps.nslots = (uint32_t)nth * LR_SLOTS_PER_THREAD;
-    /* work: 2 totals (current point, trial point), the ring, 8 dp per worker, beta, trial
-       beta, step, gradient (dp each), L (m x m), scratch (m) */
-    size_t work_len = (2 + (size_t)ps.nslots) * ps.slot_len + (size_t)nth * 8 * dp +
-                      4 * (size_t)dp + (size_t)m * m + m;
+    const size_t scr_len = ML_GROUP_SCRATCH(dp), ring_len = ml_pass_doubles(nth, ps.slot_len, scr_len);
+    /* work: the ring with 8 dp scratch per worker, 2 totals (current point, trial point),
+       beta, trial beta, step, gradient (dp each), L (m x m), scratch (m) */
+    size_t work_len = ring_len + 2 * ps.slot_len + 4 * (size_t)dp + (size_t)m * m + m;
     double *work = kl_calloc(work_len, sizeof(double));
     fit->coef = kl_calloc((size_t)d + 1, sizeof(double));
     if (!work || !fit->coef) {
@@ -497,18 +360,13 @@ int ml_logreg(const double *x, const double *y, size_t n, uint32_t d, const ml_l
         return kl_err(err, KILN_ERR_MEMORY, "logreg: out of memory (%u features)", d);
     }
     fit->d = d;
-    double *cur = work, *trial = cur + ps.slot_len;
-    ps.slots = trial + ps.slot_len;
-    double *scr = ps.slots + ps.nslots * ps.slot_len;
-    double *beta = scr + (size_t)nth * 8 * dp, *bnew = beta + dp, *step = bnew + dp, *g = step + dp;
+    ml_pass_init(&ps.run, n, nth, ps.slot_len, scr_len, work);
+    double *cur = work + ring_len, *trial = cur + ps.slot_len;
+    double *beta = trial + ps.slot_len, *bnew = beta + dp, *step = bnew + dp, *g = step + dp;
     double *l = g + dp, *tmp = l + (size_t)m * m;
-    lr_worker wk[LR_MAX_THREADS];
-    for (int t = 0; t < nth; t++) wk[t] = (lr_worker){&ps, scr + (size_t)t * 8 * dp};
-    pthread_mutex_init(&ps.mu, NULL);
-    pthread_cond_init(&ps.cv, NULL);
 
     if (o->intercept) beta[0] = log((double)ones / (double)(n - ones));
-    lr_eval(&ps, beta, cur, wk, nth);
+    lr_eval(&ps, beta, cur);
     double f = lr_objective(&sy, cur, beta);
     double gmax = lr_gradient(&sy, cur, beta, g);
     const double gscale = sy.cp * (n > 1 ? (double)n : 1.0);
@@ -548,7 +406,7 @@ int ml_logreg(const double *x, const double *y, size_t n, uint32_t d, const ml_l
             break;
         }
         for (uint32_t j = 0; j < m; j++) step[j] = -g[j + sy.s];
-        lr_solve(l, m, step);
+        ml_cholesky_solve(l, m, step);
         double slope = 0.0;
         for (uint32_t j = 0; j < m; j++) slope += g[j + sy.s] * step[j];
         bool accepted = false, in_noise = -slope <= LR_NOISE * (1.0 + fabs(f));
@@ -556,7 +414,7 @@ int ml_logreg(const double *x, const double *y, size_t n, uint32_t d, const ml_l
         for (int h = 0; h <= LR_MAX_HALVINGS && !accepted; h++, t *= 0.5) {
             memcpy(bnew, beta, dp * sizeof(double));
             for (uint32_t j = 0; j < m; j++) bnew[j + sy.s] = beta[j + sy.s] + t * step[j];
-            lr_eval(&ps, bnew, trial, wk, nth);
+            lr_eval(&ps, bnew, trial);
             fnew = lr_objective(&sy, trial, bnew);
             accepted = isfinite(fnew) &&
                        (fnew <= f + LR_ARMIJO * t * slope || (h == 0 && in_noise));
@@ -589,8 +447,7 @@ int ml_logreg(const double *x, const double *y, size_t n, uint32_t d, const ml_l
             break;
         }
     }
-    pthread_mutex_destroy(&ps.mu);
-    pthread_cond_destroy(&ps.cv);
+    ml_pass_destroy(&ps.run);
 
     int rc = 0;
     if (ok) {

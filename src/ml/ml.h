@@ -132,16 +132,26 @@ void ml_logreg_fit_free(ml_logreg_fit *fit);
 /* ---- support vector machines (ml/svm.c, on Debian's liblinear and libsvm) --------------
  * Labels are class indexes 0..n_classes-1 (the caller maps its label values to the indexes
  * of their sorted distinct values, as scikit-learn's classes_). Linear: scikit-learn's
- * LinearSVC defaults (liblinear L2-regularised squared hinge, dual, bias term 1 with
- * intercept_scaling 1, one-vs-rest for more than 2 classes, tol 1e-4, max_iter 1000).
- * rbf: scikit-learn's SVC (libsvm C-SVC, one-vs-one, gamma 'scale' = 1 / (d * var(x)) over
- * all values of x when gamma <= 0, tol 1e-3, shrinking). */
+ * LinearSVC defaults (L2-regularised squared hinge, bias term 1 with intercept_scaling 1,
+ * one-vs-rest for more than 2 classes, tol 1e-4, max_iter 1000), solved by liblinear's dual
+ * coordinate descent on small problems and, from n * (d + 1) >= 2^18 values (and d <= 255),
+ * by a multi-threaded primal Newton method (svm.c; same optimum, bit-identical for any
+ * thread count). rbf: scikit-learn's SVC (libsvm C-SVC, one-vs-one, gamma 'scale' = 1 /
+ * (d * var(x)) over all values of x when gamma <= 0, tol 1e-3, shrinking). */
+typedef enum ml_svm_solver {
+    ML_SVM_SOLVER_AUTO = 0,  /* by problem size (never by thread count) */
+    ML_SVM_SOLVER_LIBLINEAR, /* liblinear's dual coordinate descent */
+    ML_SVM_SOLVER_NEWTON,    /* the primal Newton method (d <= 255) */
+} ml_svm_solver;
+
 typedef struct ml_svm_opts {
     bool rbf;
     double c;       /* > 0 */
     double gamma;   /* rbf only; <= 0 means 'scale' */
     double tol;     /* <= 0: the default of the kind */
     uint32_t max_iter; /* linear only; 0: 1000 */
+    int threads;    /* the linear Newton solver's row passes; the result does not depend on it */
+    ml_svm_solver solver; /* linear only; tests force one, the aggregates leave AUTO */
 } ml_svm_opts;
 
 typedef struct ml_svm_fit {
@@ -153,6 +163,9 @@ typedef struct ml_svm_fit {
        class, one-vs-rest), w is n_w x d, b has n_w entries; decision = w . x + b */
     uint32_t n_w;
     double *w, *b;
+    /* linear: the most iterations one binary problem took (liblinear's outer iterations or
+       Newton iterations); 0 for rbf. In the model's JSON ("iterations"). */
+    uint32_t iterations;
     /* rbf (libsvm's model): n_sv support vectors (n_sv x d, grouped by class), sv_coef is
        (n_classes - 1) x n_sv, rho has n_classes * (n_classes - 1) / 2 entries, n_sv_class
        has n_classes entries; gamma is the value used (after 'scale'). */

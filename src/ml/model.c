@@ -225,7 +225,8 @@ static int write_svm(kl_buf *b, const kl_model *m) {
     TRY(write_classes(b, m));
     if (!f->rbf) {
         TRY(put_matrix(b, "weights", f->w, f->n_w, f->d));
-        return put_array(b, "bias", f->b, f->n_w);
+        TRY(put_array(b, "bias", f->b, f->n_w));
+        return put_int(b, "iterations", f->iterations);
     }
     TRY(put_num(b, "gamma_value", f->gamma));
     TRY(json_put_key(b, "n_support", false));
@@ -498,7 +499,11 @@ static int read_svm(reader *r, kl_model *m) {
     if (!m->rbf) {
         f->n_w = m->n_classes == 2 ? 1 : m->n_classes;
         TRY(get_matrix(r, "weights", f->n_w, f->d, &f->w));
-        return get_array(r, "bias", f->n_w, &f->b);
+        TRY(get_array(r, "bias", f->n_w, &f->b));
+        uint64_t u;
+        TRY(get_uint(r, "iterations", UINT32_MAX, &u));
+        f->iterations = (uint32_t)u;
+        return 0;
     }
     TRY(get_num(r, "gamma_value", true, &f->gamma));
     const json_value *ns = member(r, "n_support");

@@ -1,8 +1,9 @@
 /*
- * svm.c — the support-vector-machine core (ml.h): a linear SVM on Debian's liblinear 2.3 and
- * an RBF-kernel SVM on Debian's libsvm 3.24, with the options and results of scikit-learn
- * 1.2's LinearSVC and SVC. The libraries train; this file builds their problems, reads their
- * models into kiln arrays (then frees the models), and predicts on its own from those arrays,
+ * svm.c — the support-vector-machine core (ml.h): a linear SVM on Debian's liblinear 2.3 (small
+ * problems) or on our own multi-threaded primal Newton solver (big ones), and an RBF-kernel
+ * SVM on Debian's libsvm 3.24, with the options and results of scikit-learn 1.2's LinearSVC
+ * and SVC. The libraries train; this file builds their problems, reads their models into
+ * kiln arrays (then frees the models), and predicts on its own from those arrays,
  * so a model restored from its JSON text predicts exactly like a freshly fitted one.
  *
  * API: ml_svm (fit) -> ml_svm_predict (any number of rows, any thread) -> ml_svm_fit_free.
@@ -13,25 +14,68 @@
  * fitted = false with a reason; a label >= n_classes, or a class index without rows while
  * others have some (the caller's mapping is broken), is KILN_ERR_INVALID. liblinear's
  * check_parameter / libsvm's svm_check_parameter messages become KILN_ERR_INVALID ("svm:
- * liblinear: ..."; unreachable after the checks above, kept as a guard).
+ * liblinear: ..."; unreachable after the checks above, kept as a guard); so does forcing the
+ * Newton solver on more than 255 features.
  *
- * Linear (LinearSVC defaults). liblinear L2R_L2LOSS_SVC_DUAL (dual coordinate descent on the
- * L2-regularised squared hinge loss), C = c, eps = tol (1e-4 when tol <= 0), bias 1: every
- * row gets a constant feature 1 (index d + 1) whose weight is the intercept and is
- * regularised like the others (intercept_scaling = 1). liblinear does one-vs-rest itself for
- * more than 2 classes; its classes are ordered by first appearance in the data and, for 2
- * classes, its single weight vector is positive for the first-seen class: the weights are
- * copied per class index and, for 2 classes, negated when class 0 was seen first, so w . x +
- * b > 0 always means class 1. Random order: liblinear 2.3 shuffles its coordinates with
- * rand(); each training runs under a process-wide mutex right after srand(1), so results are
+ * Linear (LinearSVC defaults): min over w~ = (w, b) of 0.5 |w~|^2 + C sum_i max(0, 1 - y_i
+ * w~ . x~_i)^2, x~_i = (x_i, 1), y_i = +-1 (the L2-regularised squared hinge loss, liblinear's
+ * L2R_L2LOSS_SVC; the bias is regularised like the weights: intercept_scaling = 1), C = c;
+ * one-vs-rest for more than 2 classes (class c against the rest, one weight vector each);
+ * for 2 classes one vector whose positive side is class 1, so w . x + b > 0 always means
+ * class 1. Two solvers reach that optimum, chosen by problem size only (never by thread
+ * count, so a result does not depend on threads): n * (d + 1) >= SVM_NEWTON_WORK (2^18
+ * values, the order of agg_model.c's MODEL_PARALLEL_WORK) with d <= SVM_NEWTON_MAX_D (255)
+ * uses the primal Newton method below, smaller problems liblinear (opts.solver forces one).
+ *
+ * liblinear (small problems). L2R_L2LOSS_SVC_DUAL (dual coordinate descent), eps = tol (1e-4
+ * when tol <= 0), bias 1: every row gets a constant feature 1 (index d + 1) whose weight is
+ * the intercept. liblinear does one-vs-rest itself; its classes are ordered by first
+ * appearance in the data and, for 2 classes, its single weight vector is positive for the
+ * first-seen class: the weights are copied per class index and, for 2 classes, negated when
+ * class 0 was seen first. Random order: liblinear 2.3 shuffles its coordinates with rand();
+ * each training runs under a process-wide mutex right after srand(1), so results are
  * deterministic (identical for identical input, whatever other threads do with liblinear
  * here); they are not bit-identical to scikit-learn, whose bundled liblinear has its own
- * generator (the solution agrees within tol). max_iter: liblinear 2.3's dual solver has a
- * fixed limit of 1000 outer iterations and no parameter for it, so max_iter cannot change
- * what it does. The iterations it ran and whether it hit the limit are read from its log
- * messages (captured through the print hook): hitting the limit gives fitted = true with a
- * warning in reason ("not converged ..."); a max_iter below the iterations liblinear needed,
- * or above 1000 when the limit was hit, is mentioned in that warning as not applied.
+ * generator (the solution agrees within tol). Sequential. max_iter: liblinear 2.3's dual
+ * solver has a fixed limit of 1000 outer iterations and no parameter for it, so max_iter
+ * cannot change what it does. The iterations it ran (fit->iterations) and whether it hit the
+ * limit are read from its log messages (captured through the print hook): hitting the limit
+ * gives fitted = true with a warning in reason ("not converged ..."); a max_iter below the
+ * iterations liblinear needed, or above 1000 when the limit was hit, is mentioned in that
+ * warning as not applied.
+ *
+ * Newton (big problems): a primal finite Newton method (Keerthi & DeCoste 2005), one binary
+ * problem after the other. Weights are kept augmented with the bias first, beta = (b, w),
+ * starting at 0. At beta, with the active set A = {i : y_i beta . a_i < 1}, a_i = (1, x_i):
+ *     gradient g = beta + 2C sum_A (beta . a_i - y_i) a_i,
+ *     generalised Hessian H = I + 2C sum_A a_i a_i^T (positive definite: no singularity),
+ * the step s = -H^-1 g (our Cholesky factorisation), then an exact line search on the
+ * piecewise quadratic phi(t) = f(beta + t s): phi' is piecewise linear and increasing, and a
+ * Newton step on it from t = 1 (phi'' = s.s + 2C sum over the rows active at t of (s . a_i)^2)
+ * lands on its root once on the root's linear piece; it is safeguarded by the bracket of the
+ * root (bisection) and accepted when |phi'(t)| <= 1e-9 |phi'(0)| or within the rounding of
+ * its terms (SVN_LS_MAX passes at most). Converged when |g| <= tol' |g(0)| with tol' = 1e-3 *
+ * tol * max(min(n+, n-), 1) / n: liblinear's rule for its primal Newton solver (n+/n- the
+ * rows on each side), a thousand times tighter. Newton converges quadratically once the
+ * active set settles (a full step then lands on the exact minimiser), so that costs about
+ * one more iteration and leaves the weights ~1e-8 relative from the optimum, far closer
+ * than liblinear's dual solver gets at the same tol; 2 to 5 iterations are typical. A
+ * pass over the rows costs O(|A| d^2) (H) or O(n d) (a line search point); a step O(d^3).
+ * max_iter (0: 1000) limits the Newton iterations of each binary problem: reaching it
+ * gives fitted = true and the warning "not converged: max_iter=N Newton iterations reached
+ * before tol ..." (for k > 2 naming the first class that did not converge); a line search
+ * that finds no descent, or SVN_STALLED steps in a row within 1e-13 of |beta| (the gradient
+ * is at its rounding floor: a tol far below what the arithmetic resolves), stop with "not
+ * converged: stalled at the rounding limit ..." unless the gradient test then passes. Both
+ * warnings end with |g| / |g(0)| and the bound it missed. Values so large that the sums
+ * overflow (|x| ~ 1e150) stop with "not converged: the gradient or Hessian overflowed ...".
+ * fit->iterations is the most Newton iterations any binary problem took.
+ * Threads: the row passes (H and g with the loss; the line search's sums) run on up to
+ * opts.threads threads through ml_pass (pass.h): fixed blocks of ML_BLOCK_ROWS rows whose
+ * partial sums are added in block order, so the fit is bit-identical for any thread count.
+ * Active rows are packed in groups of 4 and accumulated with pass.h's vector kernel, compiled
+ * for AVX2 and for the baseline (both round alike).
+ *
  * Prediction: argmax over classes of w_c . x + b_c (ties: lowest class index); 2 classes:
  * class 1 when w . x + b > 0.
  *
@@ -56,19 +100,22 @@
  * nothing and only records, in a thread-local capture of the calling fit, the iteration count
  * and max-iteration warnings.
  *
- * Memory: the problems handed to the libraries (row pointers, nodes, y) and all fit arrays
- * are kl_malloc'd (out-of-memory is KILN_ERR_MEMORY, nothing leaks); the libraries' own
- * allocations (models, kernel cache up to 200 MB, solver scratch) use malloc/new: they are
- * not counted by kl_mem_in_use, and the libraries do not survive their own allocation
- * failures (new throws, malloc results are unchecked) — a limitation of the libraries.
+ * Memory: the problems handed to the libraries (row pointers, nodes, y), the Newton solver's
+ * work (one block: the ring of 2 slots of (d + 4)^2 doubles per thread, the Hessian and a few
+ * vectors; x is read in place, not copied) and all fit arrays are kl_malloc'd (out-of-memory
+ * is KILN_ERR_MEMORY, nothing leaks); the libraries' own allocations (models, kernel cache up
+ * to 200 MB, solver scratch) use malloc/new: they are not counted by kl_mem_in_use, and the
+ * libraries do not survive their own allocation failures (new throws, malloc results are
+ * unchecked) — a limitation of the libraries.
  *
  * Bounds: zero-valued features are left out of the problems (sparse nodes), so the problem
  * holds (nnz + 2n) 16-byte nodes for linear and (nnz + n) for rbf. Linear training is
- * O(iterations * nnz) per one-vs-rest class; rbf training is libsvm's SMO, O(n^2) kernel
- * evaluations worst case per pair of classes. Predict: linear O(n_w * d); rbf O(n_sv * d)
- * kernel work plus O(n_classes^2) votes.
+ * O(iterations * nnz) per one-vs-rest class with liblinear, O(iterations * (n d^2 + d^3)) plus
+ * O(n d) per line search point with Newton (memory O(threads d^2), no copy of x); rbf training
+ * is libsvm's SMO, O(n^2) kernel evaluations worst case per pair of classes. Predict: linear
+ * O(n_w * d); rbf O(n_sv * d) kernel work plus O(n_classes^2) votes.
  */
-#include "ml/ml.h"
+#include "ml/pass.h"
 
 #include <limits.h>
 #include <linear.h>
@@ -85,6 +132,16 @@
 #define SVM_SEED 1u
 #define SVM_FAST_CLASSES 32u /* rbf predict: up to this many classes use stack scratch */
 #define SVM_KV_CHUNK 256u    /* rbf predict: kernel values computed per chunk */
+#define SVM_NEWTON_WORK (1u << 18) /* linear: n * (d + 1) from which the Newton solver is used */
+#define SVM_NEWTON_MAX_D 255u      /* linear: the most features the Newton solver takes */
+#define SVN_HDR 2                  /* Hessian pass slot: [0] loss, [1] active rows */
+#define SVN_LINE_LEN 3             /* line pass slot */
+#define SVN_LS_MAX 40              /* line search: passes at most */
+#define SVN_LS_REL 1e-9            /* line search: |phi'(t)| / |phi'(0)| accepted */
+#define SVN_LS_NOISE 1e-10         /* line search: |phi'(t)| within this of its terms' scale */
+#define SVN_TIGHTER 1e-3           /* Newton: the gradient test is this much tighter than tol's */
+#define SVN_STEP_FLOOR 1e-13       /* Newton: a step under this * |beta| is within rounding */
+#define SVN_STALLED 3              /* Newton: that many such steps in a row stop it */
 
 /* ---- library hooks ---------------------------------------------------------------------- */
 
@@ -236,6 +293,7 @@ static int svm_fit_linear(const double *x, const uint32_t *labels, size_t n, uin
 
     fit->n_w = n_w;
     fit->fitted = true;
+    fit->iterations = cap.iterations > (long)UINT32_MAX ? UINT32_MAX : (uint32_t)cap.iterations;
     uint32_t want = o->max_iter ? o->max_iter : SVM_LIBLINEAR_MAX_ITER;
     if (cap.max_iter_hit) {
         snprintf(fit->reason, sizeof fit->reason,
@@ -252,6 +310,288 @@ done:
     kl_free(prob.x);
     kl_free(prob.y);
     return rc;
+}
+
+/* ---- linear, primal Newton ---------------------------------------------------------------- */
+
+/* One binary problem's row passes. The weights are kept augmented with the bias first,
+   beta = (b, w_1..w_d), zero padded to dp entries (pass.h's layout). */
+typedef struct svn_pass {
+    const double *x;
+    const uint32_t *labels;
+    size_t n;
+    uint32_t d, dp;
+    uint32_t pos;        /* rows of this class have y = +1, the others -1 */
+    const double *beta;  /* the point of a Hessian pass, the origin of a line pass */
+    const double *dir;   /* line passes: the direction */
+    double t;            /* line passes: the step */
+    size_t slot_len;     /* SVN_HDR + dp + dp * dp */
+    ml_block_fn hess, line;
+    double c, tol;       /* C; the relative gradient tolerance */
+    uint32_t max_iter;
+    ml_pass run;
+} svn_pass;
+
+/* Partial sums of block b at beta over the active rows (y z < 1, z = beta . a): [0] the loss
+   sum (1 - y z)^2, [1] the count, then sum (z - y) a (dp) and the upper triangle of sum a a^T
+   (dp x dp, ml_group_add). Active rows are packed in groups of 4 in row order. */
+static inline __attribute__((always_inline)) void svn_hess_body(const void *arg, size_t b,
+                                                                 double *slot, double *scr) {
+    const svn_pass *sp = arg;
+    const uint32_t d = sp->d, dp = sp->dp;
+    const size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(sp->n, r0 + ML_BLOCK_ROWS);
+    double *gs = slot + SVN_HDR, *h = gs + dp;
+    ml_group g = ml_group_of(scr, dp);
+    double loss = 0.0, active = 0.0, r[4] = {0.0, 0.0, 0.0, 0.0}, w[4] = {1.0, 1.0, 1.0, 1.0};
+    int nq = 0;
+    for (size_t i = r0; i < r1; i++) {
+        const double *xr = sp->x + i * d;
+        const double y = sp->labels[i] == sp->pos ? 1.0 : -1.0, z = ml_dot(xr, sp->beta, d);
+        const double m = 1.0 - y * z;
+        if (!(m > 0.0)) continue;
+        loss += m * m;
+        active += 1.0;
+        ml_group_set(&g, nq, xr, d);
+        r[nq] = z - y;
+        if (++nq == 4) {
+            ml_group_add(&g, r, w, d + 1, dp, gs, h);
+            nq = 0;
+        }
+    }
+    if (nq > 0) { /* the last group, padded with exact zeros */
+        ml_group_pad(&g, nq, dp);
+        for (int q = nq; q < 4; q++) r[q] = w[q] = 0.0;
+        ml_group_add(&g, r, w, d + 1, dp, gs, h);
+    }
+    slot[0] = loss;
+    slot[1] = active;
+}
+
+/* Partial sums of block b along beta + t dir, over the rows active there (y zt < 1, zt = z +
+   t delta, z = beta . a, delta = dir . a): [0] sum (zt - y) delta, [1] sum delta^2, [2] sum
+   |(zt - y) delta| (the scale of [0]'s rounding). */
+static inline __attribute__((always_inline)) void svn_line_body(const void *arg, size_t b,
+                                                                 double *slot, double *scr) {
+    (void)scr;
+    const svn_pass *sp = arg;
+    const uint32_t d = sp->d;
+    const size_t r0 = b * ML_BLOCK_ROWS, r1 = KL_MIN(sp->n, r0 + ML_BLOCK_ROWS);
+    double s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (size_t i = r0; i < r1; i++) {
+        const double *xr = sp->x + i * d;
+        const double y = sp->labels[i] == sp->pos ? 1.0 : -1.0;
+        const double delta = ml_dot(xr, sp->dir, d), zt = ml_dot(xr, sp->beta, d) + sp->t * delta;
+        if (!(1.0 - y * zt > 0.0)) continue;
+        const double v = (zt - y) * delta;
+        s1 += v;
+        s2 += delta * delta;
+        s3 += fabs(v);
+    }
+    slot[0] = s1;
+    slot[1] = s2;
+    slot[2] = s3;
+}
+
+ML_BLOCK_VARIANTS(svn_hess, svn_hess_body)
+ML_BLOCK_VARIANTS(svn_line, svn_line_body)
+
+/* In place, a (m x m row-major, lower triangle set) = L L^T, right-looking (outer products).
+   False when a pivot is not positive and finite (not expected: the matrix is I + 2C X'X). */
+static bool svn_cholesky(double *a, uint32_t m) {
+    for (uint32_t k = 0; k < m; k++) {
+        double *rk = a + (size_t)k * m;
+        if (!(rk[k] > 0.0) || !isfinite(rk[k])) return false;
+        rk[k] = sqrt(rk[k]);
+        for (uint32_t i = k + 1; i < m; i++) a[(size_t)i * m + k] /= rk[k];
+        for (uint32_t j = k + 1; j < m; j++) {
+            const double ljk = a[(size_t)j * m + k];
+            for (uint32_t i = j; i < m; i++) a[(size_t)i * m + j] -= a[(size_t)i * m + k] * ljk;
+        }
+    }
+    return true;
+}
+
+static double svn_dot(const double *u, const double *v, uint32_t m) {
+    double s = 0.0;
+    for (uint32_t j = 0; j < m; j++) s += u[j] * v[j];
+    return s;
+}
+
+/* What one binary problem ended with. */
+typedef struct svn_result {
+    uint32_t iterations;
+    bool converged, stalled, overflow;
+    double gnorm, gtol, g0; /* |g| at the end, the |g| that converges, |g(0)| */
+} svn_result;
+
+/* Scratch of one binary problem (carved from one allocation by svm_fit_newton). */
+typedef struct svn_work {
+    double *tot;  /* slot_len: the sums at beta */
+    double *lt;   /* SVN_LINE_LEN: a line pass */
+    double *g, *s; /* dp each: gradient, Newton direction */
+    double *a;    /* m x m: the Hessian, then its factor */
+} svn_work;
+
+/* The exact line search on phi(t) = f(beta + t s): phi' is piecewise linear and increasing,
+   phi'(t) = beta.s + t s.s + 2C sum_{active at t} (zt - y) delta, phi'' = s.s + 2C sum delta^2
+   over the same rows. Newton's step on phi' from t = 1, safeguarded by the bracket [lo, hi]
+   of the root (bisection when it leaves it), lands on the root once t is on the root's
+   linear piece. Accepted when |phi'(t)| <= SVN_LS_REL |phi'(0)| or is within the rounding of
+   its terms; after SVN_LS_MAX passes the last point with phi' < 0 (0: none, the caller
+   stalls). */
+static double svn_line_search(svn_pass *sp, const svn_work *wk, double c, double d0) {
+    const uint32_t m = sp->d + 1;
+    const double bs = svn_dot(sp->beta, wk->s, m), ss = svn_dot(wk->s, wk->s, m);
+    double t = 1.0, lo = 0.0, hi = INFINITY;
+    sp->dir = wk->s;
+    for (int it = 0; it < SVN_LS_MAX; it++) {
+        sp->t = t;
+        ml_pass_run(&sp->run, sp->line, sp, SVN_LINE_LEN, wk->lt);
+        const double dphi = bs + t * ss + 2.0 * c * wk->lt[0], ddphi = ss + 2.0 * c * wk->lt[1];
+        const double noise = SVN_LS_NOISE * (fabs(bs) + t * ss + 2.0 * c * wk->lt[2]);
+        if (!isfinite(dphi)) break;
+        if (fabs(dphi) <= SVN_LS_REL * fabs(d0) || fabs(dphi) <= noise) return t;
+        if (dphi < 0.0) lo = t;
+        else hi = t;
+        double tn = t - dphi / ddphi;
+        if (!(tn > lo && tn < hi)) tn = isfinite(hi) ? 0.5 * (lo + hi) : 2.0 * t;
+        if (!(tn != t)) break;
+        t = tn;
+    }
+    return lo;
+}
+
+/* Minimises 0.5 |beta|^2 + C sum max(0, 1 - y beta.a)^2 for the positive class sp->pos;
+   beta (dp entries) starts at 0 and returns the solution. */
+static void svn_solve(svn_pass *sp, const svn_work *wk, uint32_t pos, double *beta,
+                      svn_result *res) {
+    const uint32_t m = sp->d + 1, dp = sp->dp;
+    const double c = sp->c;
+    const double *gs = wk->tot + SVN_HDR, *h = gs + dp;
+    sp->pos = pos;
+    memset(beta, 0, dp * sizeof(double));
+    memset(res, 0, sizeof *res);
+    size_t npos = 0;
+    for (size_t i = 0; i < sp->n; i++) npos += sp->labels[i] == pos;
+    size_t nmin = KL_MIN(npos, sp->n - npos);
+    int tiny = 0; /* consecutive steps within the rounding of beta */
+    for (;;) {
+        sp->beta = beta;
+        ml_pass_run(&sp->run, sp->hess, sp, sp->slot_len, wk->tot);
+        for (uint32_t j = 0; j < m; j++) wk->g[j] = beta[j] + 2.0 * c * gs[j];
+        res->gnorm = sqrt(svn_dot(wk->g, wk->g, m));
+        if (res->iterations == 0) { /* liblinear's primal rule (tol scaled by the balance), tighter */
+            res->g0 = res->gnorm;
+            res->gtol = SVN_TIGHTER * sp->tol * (double)(nmin > 0 ? nmin : 1) / (double)sp->n *
+                        res->gnorm;
+        }
+        res->overflow = !isfinite(res->gnorm) || !isfinite(wk->tot[0]);
+        if (res->overflow) return;
+        if (res->gnorm <= res->gtol) {
+            res->converged = true;
+            return;
+        }
+        if (res->iterations >= sp->max_iter) return;
+        for (uint32_t i = 0; i < m; i++)
+            for (uint32_t j = 0; j <= i; j++)
+                wk->a[(size_t)i * m + j] = (i == j ? 1.0 : 0.0) + 2.0 * c * h[(size_t)j * dp + i];
+        if (!svn_cholesky(wk->a, m)) { /* not positive definite: only by overflow */
+            res->overflow = true;
+            return;
+        }
+        for (uint32_t j = 0; j < m; j++) wk->s[j] = -wk->g[j];
+        ml_cholesky_solve(wk->a, m, wk->s);
+        const double d0 = svn_dot(wk->g, wk->s, m);
+        const double t = d0 < 0.0 ? svn_line_search(sp, wk, c, d0) : 0.0;
+        if (!(t > 0.0)) { /* no descent left: the gradient is at its rounding floor */
+            res->stalled = true;
+            return;
+        }
+        for (uint32_t j = 0; j < m; j++) beta[j] += t * wk->s[j];
+        res->iterations++;
+        /* steps within the rounding of beta: the gradient is at its floor (a tol below
+           what the arithmetic resolves) */
+        const double step = fabs(t) * sqrt(svn_dot(wk->s, wk->s, m));
+        tiny = step <= SVN_STEP_FLOOR * sqrt(svn_dot(beta, beta, m)) ? tiny + 1 : 0;
+        if (tiny == SVN_STALLED) {
+            sp->beta = beta;
+            ml_pass_run(&sp->run, sp->hess, sp, sp->slot_len, wk->tot);
+            for (uint32_t j = 0; j < m; j++) wk->g[j] = beta[j] + 2.0 * c * gs[j];
+            res->gnorm = sqrt(svn_dot(wk->g, wk->g, m));
+            res->converged = res->gnorm <= res->gtol;
+            res->stalled = !res->converged;
+            return;
+        }
+    }
+}
+
+static int svm_fit_newton(const double *x, const uint32_t *labels, size_t n, uint32_t d,
+                          uint32_t k, const ml_svm_opts *o, ml_svm_fit *fit, kl_error *err) {
+    const uint32_t n_w = k == 2 ? 1 : k, m = d + 1, dp = ml_packed_width(d);
+    const int nth = ml_pass_threads(o->threads, n);
+    svn_pass sp = {.x = x, .labels = labels, .n = n, .d = d, .dp = dp,
+                   .hess = svn_hess_pick(), .line = svn_line_pick(),
+                   .c = o->c, .tol = o->tol > 0 ? o->tol : SVM_LINEAR_TOL,
+                   .max_iter = o->max_iter ? o->max_iter : SVM_LIBLINEAR_MAX_ITER};
+    sp.slot_len = SVN_HDR + dp + (size_t)dp * dp;
+    const size_t scr_len = ML_GROUP_SCRATCH(dp), ring = ml_pass_doubles(nth, sp.slot_len, scr_len);
+    /* work: the ring with its scratch, the sums at beta, a line pass, g, s, beta (dp each),
+       the Hessian (m x m) */
+    double *work = NULL;
+    if (ring != SIZE_MAX)
+        work = svm_alloc(ring + sp.slot_len + SVN_LINE_LEN + 3 * (size_t)dp + (size_t)m * m,
+                         sizeof(double));
+    fit->w = svm_alloc((size_t)n_w * d, sizeof *fit->w);
+    fit->b = svm_alloc(n_w, sizeof *fit->b);
+    if (!work || !fit->w || !fit->b) {
+        kl_free(work);
+        return kl_err(err, KILN_ERR_MEMORY, "svm: out of memory for %u features", d);
+    }
+    memset(work, 0, (ring + sp.slot_len + SVN_LINE_LEN + 3 * (size_t)dp) * sizeof(double));
+    ml_pass_init(&sp.run, n, nth, sp.slot_len, scr_len, work);
+    svn_work wk = {.tot = work + ring};
+    wk.lt = wk.tot + sp.slot_len;
+    wk.g = wk.lt + SVN_LINE_LEN;
+    wk.s = wk.g + dp;
+    double *beta = wk.s + dp;
+    wk.a = beta + dp;
+
+    svn_result worst = {.converged = true};
+    uint32_t worst_class = 0;
+    for (uint32_t p = 0; p < n_w; p++) {
+        svn_result res;
+        svn_solve(&sp, &wk, n_w == 1 ? 1 : p, beta, &res);
+        memcpy(fit->w + (size_t)p * d, beta + 1, (size_t)d * sizeof(double));
+        fit->b[p] = beta[0];
+        if (res.iterations > fit->iterations) fit->iterations = res.iterations;
+        if (worst.converged && !res.converged) {
+            worst = res;
+            worst_class = p;
+        }
+    }
+    ml_pass_destroy(&sp.run);
+    kl_free(work);
+    fit->n_w = n_w;
+    fit->fitted = true;
+    if (!worst.converged) {
+        char cls[32] = "";
+        if (n_w > 1) snprintf(cls, sizeof cls, " (class %u vs rest)", worst_class);
+        if (worst.overflow)
+            snprintf(fit->reason, sizeof fit->reason,
+                     "not converged: the gradient or Hessian overflowed after %u Newton "
+                     "iterations%s (feature values too large)", worst.iterations, cls);
+        else if (worst.stalled)
+            snprintf(fit->reason, sizeof fit->reason,
+                     "not converged: stalled at the rounding limit after %u Newton iterations%s "
+                     "(|g| / |g0| %.3g > %.3g)", worst.iterations, cls, worst.gnorm / worst.g0,
+                     worst.gtol / worst.g0);
+        else
+            snprintf(fit->reason, sizeof fit->reason,
+                     "not converged: max_iter=%u Newton iterations reached before tol%s "
+                     "(|g| / |g0| %.3g > %.3g)", sp.max_iter, cls, worst.gnorm / worst.g0,
+                     worst.gtol / worst.g0);
+    }
+    return 0;
 }
 
 /* ---- rbf (libsvm) ----------------------------------------------------------------------- */
@@ -423,9 +763,16 @@ int ml_svm(const double *x, const uint32_t *labels, size_t n, uint32_t d, uint32
         if (!isfinite(x[i]))
             return svm_not_fitted(fit, "row %zu has a NaN or infinite feature", i / d + 1);
 
+    /* the linear solver: by problem size only, so the result never depends on threads */
+    bool newton = o->solver == ML_SVM_SOLVER_NEWTON ||
+                  (o->solver == ML_SVM_SOLVER_AUTO && d <= SVM_NEWTON_MAX_D &&
+                   (double)n * (double)(d + 1) >= (double)SVM_NEWTON_WORK);
+    FAIL_IF(!o->rbf && newton && d > SVM_NEWTON_MAX_D, err, KILN_ERR_INVALID,
+            "svm: the Newton solver takes at most %u features", SVM_NEWTON_MAX_D);
     pthread_once(&svm_hooks_once, svm_hooks_install);
-    int rc = o->rbf ? svm_fit_rbf(x, labels, n, d, n_classes, o, fit, err)
-                    : svm_fit_linear(x, labels, n, d, n_classes, o, fit, err);
+    int rc = o->rbf    ? svm_fit_rbf(x, labels, n, d, n_classes, o, fit, err)
+             : newton ? svm_fit_newton(x, labels, n, d, n_classes, o, fit, err)
+                      : svm_fit_linear(x, labels, n, d, n_classes, o, fit, err);
     if (rc != 0) {
         ml_svm_fit_free(fit);
         fit->rbf = o->rbf;

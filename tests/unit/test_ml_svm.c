@@ -10,6 +10,10 @@
  * threads at once), prediction from copied arrays (a model restored from JSON), the rbf vote
  * rule against a straightforward re-implementation (also beyond 32 classes, the
  * allocation-free path), and out-of-memory at every kiln allocation with no leaks.
+ * The Newton solver of big linear problems (forced through opts.solver on medium data):
+ * bit-identical for 1, 2 and 5 threads, chosen by AUTO from n * (d + 1) >= 2^18 only, the
+ * primal gradient vanishing at its solution (KKT), agreement with liblinear's solution to
+ * 1e-3 of the largest weight, max_iter counting Newton iterations, the feature limit.
  * Run from the repository root.
  */
 #include <setjmp.h>
@@ -590,6 +594,202 @@ static void test_rbf_votes(void **state) {
     check_many_classes(35); /* the allocation-free path */
 }
 
+/* ---- the Newton solver (big linear problems) -------------------------------------------- */
+
+/* k Gaussian blobs in d dimensions (overlapping), classes first seen in a mixed order. */
+static void make_blobs(size_t n, uint32_t d, uint32_t k, double spread, unsigned seed,
+                       double **x, uint32_t **y) {
+    double *centre = malloc((size_t)k * d * sizeof(double));
+    *x = malloc(n * d * sizeof(double));
+    *y = malloc(n * sizeof(uint32_t));
+    assert_non_null(centre);
+    assert_non_null(*x);
+    assert_non_null(*y);
+    for (size_t j = 0; j < (size_t)k * d; j++)
+        centre[j] = 3.0 * ((double)rand_r(&seed) / RAND_MAX - 0.5);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = (uint32_t)(rand_r(&seed) % k);
+        (*y)[i] = c;
+        for (uint32_t j = 0; j < d; j++) { /* sum of 3 uniforms: a rough Gaussian */
+            double u = 0;
+            for (int r = 0; r < 3; r++) u += (double)rand_r(&seed) / RAND_MAX - 0.5;
+            (*x)[i * d + j] = centre[(size_t)c * d + j] + spread * u * 2.0;
+        }
+    }
+    free(centre);
+}
+
+/* The gradient of the primal objective of binary problem p of a linear fit (bias first:
+   g[0] for b, g[1 + j] for w_j), in long double; returns |g| and sets *g0 = |g(0)|. */
+static double primal_gradient(const ml_svm_fit *f, const double *x, const uint32_t *y, size_t n,
+                              double c, uint32_t p, double *g0) {
+    const uint32_t d = f->d, pos = f->n_w == 1 ? 1 : p;
+    const double *w = f->w + (size_t)p * d, b = f->b[p];
+    long double *g = calloc(d + 1, sizeof(long double)), *h = calloc(d + 1, sizeof(long double));
+    assert_non_null(g);
+    assert_non_null(h);
+    for (size_t i = 0; i < n; i++) {
+        const double *xr = x + i * d;
+        long double yi = y[i] == pos ? 1.0L : -1.0L, z = b;
+        for (uint32_t j = 0; j < d; j++) z += (long double)w[j] * xr[j];
+        h[0] -= yi; /* at 0 every row is active: sum (0 - y) a */
+        for (uint32_t j = 0; j < d; j++) h[1 + j] -= yi * xr[j];
+        if (!(yi * z < 1.0L)) continue;
+        g[0] += z - yi;
+        for (uint32_t j = 0; j < d; j++) g[1 + j] += (z - yi) * xr[j];
+    }
+    long double s = 0, s0 = 0, v;
+    v = b + 2.0L * c * g[0];
+    s += v * v;
+    s0 += 4.0L * c * c * h[0] * h[0];
+    for (uint32_t j = 0; j < d; j++) {
+        v = w[j] + 2.0L * c * g[1 + j];
+        s += v * v;
+        s0 += 4.0L * c * c * h[1 + j] * h[1 + j];
+    }
+    free(g);
+    free(h);
+    *g0 = (double)sqrtl(s0);
+    return (double)sqrtl(s);
+}
+
+static ml_svm_fit fit_linear(const double *x, const uint32_t *y, size_t n, uint32_t d,
+                             uint32_t k, double c, int threads, ml_svm_solver solver) {
+    ml_svm_opts o = {.c = c, .threads = threads, .solver = solver};
+    ml_svm_fit f;
+    kl_error e;
+    kiln_error_clear(&e);
+    assert_int_equal(ml_svm(x, y, n, d, k, &o, &f, &e), 0);
+    assert_true(f.fitted);
+    return f;
+}
+
+static void test_newton_threads(void **state) {
+    (void)state;
+    /* 3 classes: one-vs-rest; 2: one vector. Bit-identical for 1, 2 and 5 threads. */
+    for (uint32_t k = 2; k <= 3; k++) {
+        const size_t n = 50000;
+        const uint32_t d = 13;
+        double *x;
+        uint32_t *y;
+        make_blobs(n, d, k, 1.5, 11 + k, &x, &y);
+        size_t mem0 = kl_mem_in_use();
+        ml_svm_fit one = fit_linear(x, y, n, d, k, 1.0, 1, ML_SVM_SOLVER_NEWTON);
+        assert_string_equal(one.reason, "");
+        assert_true(one.iterations >= 1 && one.iterations < 50);
+        for (int th = 2; th <= 5; th += 3) {
+            ml_svm_fit more = fit_linear(x, y, n, d, k, 1.0, th, ML_SVM_SOLVER_NEWTON);
+            assert_true(same_fit(&one, &more));
+            assert_int_equal(one.iterations, more.iterations);
+            ml_svm_fit_free(&more);
+        }
+        /* AUTO picks Newton here (n * (d + 1) >= 2^18), whatever the threads */
+        ml_svm_fit au = fit_linear(x, y, n, d, k, 1.0, 2, ML_SVM_SOLVER_AUTO);
+        assert_true(same_fit(&one, &au));
+        ml_svm_fit_free(&au);
+        print_message("newton k=%u n=%zu d=%u: %u iterations\n", k, n, d, one.iterations);
+        ml_svm_fit_free(&one);
+        assert_int_equal(kl_mem_in_use(), mem0);
+        free(x);
+        free(y);
+    }
+}
+
+static void test_newton_optimal(void **state) {
+    (void)state;
+    /* KKT: the gradient of the primal objective vanishes at the solution (far below tol:
+       Newton ends on the exact minimiser of its last active set), for every binary problem;
+       and the solution is liblinear's (at a tight tol) within 1e-3 of the largest weight */
+    for (uint32_t k = 2; k <= 3; k++) {
+        const size_t n = 12000;
+        const uint32_t d = 8;
+        const double c = 0.5;
+        double *x;
+        uint32_t *y;
+        make_blobs(n, d, k, 2.0, 3 + k, &x, &y);
+        ml_svm_fit nw = fit_linear(x, y, n, d, k, c, 2, ML_SVM_SOLVER_NEWTON);
+        ml_svm_opts lo = {.c = c, .tol = 1e-6, .solver = ML_SVM_SOLVER_LIBLINEAR};
+        ml_svm_fit ll;
+        assert_int_equal(ml_svm(x, y, n, d, k, &lo, &ll, NULL), 0);
+        assert_int_equal(nw.n_w, ll.n_w);
+        double worst = 0, wmax = 0, rel_g = 0;
+        for (uint32_t p = 0; p < nw.n_w; p++) {
+            double g0, gn = primal_gradient(&nw, x, y, n, c, p, &g0);
+            rel_g = fmax(rel_g, gn / g0);
+            for (uint32_t j = 0; j < d; j++) {
+                size_t at = (size_t)p * d + j;
+                worst = fmax(worst, fabs(nw.w[at] - ll.w[at]));
+                wmax = fmax(wmax, fabs(ll.w[at]));
+            }
+            worst = fmax(worst, fabs(nw.b[p] - ll.b[p]));
+            wmax = fmax(wmax, fabs(ll.b[p]));
+        }
+        print_message("newton k=%u: |g| / |g0| %.3g, max |w - liblinear| / max |w| %.3g "
+                      "(%u vs %u iterations)\n", k, rel_g, worst / wmax, nw.iterations,
+                      ll.iterations);
+        assert_true(rel_g <= 1e-6);
+        assert_true(worst <= 1e-3 * wmax);
+        /* predictions on the training rows agree almost everywhere */
+        size_t agree = 0;
+        for (size_t i = 0; i < n; i++)
+            agree += ml_svm_predict(&nw, x + i * d) == ml_svm_predict(&ll, x + i * d);
+        assert_true(agree >= n - n / 1000);
+        ml_svm_fit_free(&nw);
+        ml_svm_fit_free(&ll);
+        free(x);
+        free(y);
+    }
+}
+
+static void test_newton_options(void **state) {
+    (void)state;
+    const size_t n = 3000;
+    const uint32_t d = 4;
+    double *x;
+    uint32_t *y;
+    make_blobs(n, d, 3, 2.0, 21, &x, &y);
+    /* max_iter applies to the Newton iterations */
+    ml_svm_opts o = {.c = 1, .max_iter = 1, .solver = ML_SVM_SOLVER_NEWTON};
+    ml_svm_fit f;
+    assert_int_equal(ml_svm(x, y, n, d, 3, &o, &f, NULL), 0);
+    assert_true(f.fitted);
+    assert_int_equal(f.iterations, 1);
+    assert_non_null(strstr(f.reason, "not converged: max_iter=1 Newton iterations"));
+    assert_non_null(strstr(f.reason, "vs rest"));
+    ml_svm_fit_free(&f);
+    o.max_iter = 0;
+    assert_int_equal(ml_svm(x, y, n, d, 3, &o, &f, NULL), 0);
+    assert_string_equal(f.reason, "");
+    assert_true(f.iterations > 1);
+    ml_svm_fit_free(&f);
+    /* a small problem keeps liblinear under AUTO */
+    o.solver = ML_SVM_SOLVER_AUTO;
+    o.threads = 2;
+    ml_svm_fit a = fit_linear(x, y, n, d, 3, 1.0, 2, ML_SVM_SOLVER_AUTO);
+    ml_svm_fit b = fit_linear(x, y, n, d, 3, 1.0, 1, ML_SVM_SOLVER_LIBLINEAR);
+    assert_true(same_fit(&a, &b));
+    ml_svm_fit_free(&a);
+    ml_svm_fit_free(&b);
+    free(x);
+    free(y);
+    /* the Newton solver takes at most 255 features */
+    const uint32_t wide = 256;
+    double *xw = calloc((size_t)4 * wide, sizeof(double));
+    uint32_t yw[4] = {0, 1, 0, 1};
+    assert_non_null(xw);
+    for (uint32_t j = 0; j < 4 * wide; j++) xw[j] = (double)(j % 7);
+    ml_svm_opts ow = {.c = 1, .solver = ML_SVM_SOLVER_NEWTON};
+    expect_invalid(xw, yw, 4, wide, 2, &ow, "svm: the Newton solver takes at most 255 features");
+    free(xw);
+    /* sums that overflow: fitted with a warning, never NaN weights */
+    double huge[8] = {1e200, 2e200, -1e200, 3e200, 1, 2, -3, 4};
+    assert_int_equal(ml_svm(huge, yw, 4, 2, 2, &ow, &f, NULL), 0);
+    assert_true(f.fitted);
+    assert_non_null(strstr(f.reason, "overflowed"));
+    assert_false(isnan(f.w[0]) || isnan(f.w[1]) || isnan(f.b[0]));
+    ml_svm_fit_free(&f);
+}
+
 /* ---- out of memory ---------------------------------------------------------------------- */
 
 static void check_oom(const dataset *tr, size_t n, const ml_svm_opts *o) {
@@ -629,8 +829,11 @@ static void test_oom(void **state) {
     size_t mem0 = kl_mem_in_use();
     const dataset *b3 = &g_train[set_index("blobs3")], *b2 = &g_train[set_index("blobs2")];
     ml_svm_opts lin = {.c = 0.1}, rbf = {.rbf = true, .c = 1};
+    ml_svm_opts newton = {.c = 0.1, .threads = 2, .solver = ML_SVM_SOLVER_NEWTON};
     check_oom(b3, 300, &lin);
     check_oom(b2, 300, &lin);
+    check_oom(b3, 300, &newton);
+    check_oom(b2, 300, &newton);
     check_oom(b3, 300, &rbf);
     check_oom(b2, 300, &rbf);
     assert_int_equal(kl_mem_in_use(), mem0);
@@ -647,6 +850,9 @@ int main(void) {
         cmocka_unit_test(test_deterministic_and_restored),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_rbf_votes),
+        cmocka_unit_test(test_newton_threads),
+        cmocka_unit_test(test_newton_optimal),
+        cmocka_unit_test(test_newton_options),
         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
