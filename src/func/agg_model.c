@@ -712,6 +712,72 @@ static int buf_update(kl_fn_ctx *ctx, void *const *states, size_t off, kl_vec **
     return 0;
 }
 
+/* rows [a, b) of s to row w of the arrays x/y/cls (svm label ids through mp) */
+static void buf_copy_rows(const model_bind *mb, double *x, double *y, uint32_t *cls, uint64_t w, const buf_state *s,
+                          uint64_t a, uint64_t b, const uint32_t *mp) {
+    memcpy(x + w * mb->d, s->x + a * mb->d, (b - a) * mb->d * sizeof(double));
+    if (mb->kind == MODEL_LOGREG) memcpy(y + w, s->y + a, (b - a) * sizeof(double));
+    if (mb->kind == MODEL_SVM) {
+        if (mp)
+            for (uint64_t i = a; i < b; i++) cls[w + i - a] = mp[s->cls[i]];
+        else
+            memcpy(cls + w, s->cls + a, (b - a) * sizeof(uint32_t));
+    }
+}
+
+/* end of segment i of s */
+static uint64_t seg_end(const buf_state *s, uint32_t i) { return i + 1 < s->n_seg ? s->seg[2 * i + 3] : s->n; }
+
+/*
+ * s's rows after d's when they come later in the source (one copy of s); otherwise the two
+ * (each in source order: a thread claims its chunks in order) are merged by seq into new
+ * arrays, one copy of both, so finalize finds them in order and copies nothing.
+ */
+static int buf_combine_rows(const model_bind *mb, buf_state *d, const buf_state *s, const uint32_t *mp,
+                            kl_error *err) {
+    bool append = d->n_seg == 0 || s->n_seg == 0 || d->seg[2 * d->n_seg - 2] <= s->seg[0];
+    if (append) {
+        TRY(buf_reserve(mb, d, d->n + s->n, err));
+        for (uint32_t i = 0; i < s->n_seg; i++) TRY(buf_seg_push(d, s->seg[2 * i], d->n + s->seg[2 * i + 1], err));
+        buf_copy_rows(mb, d->x, d->y, d->cls, d->n, s, 0, s->n, mp);
+        d->n += s->n;
+        return 0;
+    }
+    buf_state m = {0};
+    int rc = buf_reserve(mb, &m, d->n + s->n, err);
+    uint32_t i = 0, j = 0;
+    while (!rc && (i < d->n_seg || j < s->n_seg)) {
+        bool from_d = j == s->n_seg || (i < d->n_seg && d->seg[2 * i] <= s->seg[2 * j]);
+        const buf_state *f = from_d ? d : s;
+        uint32_t k = from_d ? i++ : j++;
+        uint64_t a = f->seg[2 * k + 1], b = seg_end(f, k);
+        rc = buf_seg_push(&m, f->seg[2 * k], m.n, err);
+        if (rc) break;
+        buf_copy_rows(mb, m.x, m.y, m.cls, m.n, f, a, b, from_d ? NULL : mp);
+        m.n += b - a;
+    }
+    if (rc) {
+        kl_free(m.x);
+        kl_free(m.y);
+        kl_free(m.cls);
+        kl_free(m.seg);
+        return rc;
+    }
+    kl_free(d->x);
+    kl_free(d->y);
+    kl_free(d->cls);
+    kl_free(d->seg);
+    d->x = m.x;
+    d->y = m.y;
+    d->cls = m.cls;
+    d->seg = m.seg;
+    d->n = m.n;
+    d->cap = m.cap;
+    d->n_seg = m.n_seg;
+    d->cap_seg = m.cap_seg;
+    return 0;
+}
+
 static int buf_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err) {
     const model_bind *mb = ctx->bind_data;
     buf_state *d = dst;
@@ -724,28 +790,21 @@ static int buf_combine(kl_fn_ctx *ctx, void *dst, const void *src, kl_error *err
         d->k = s->k;
     }
     if (!s->n) return 0;
-    TRY(buf_reserve(mb, d, d->n + s->n, err));
-    for (uint32_t i = 0; i < s->n_seg; i++) TRY(buf_seg_push(d, s->seg[2 * i], d->n + s->seg[2 * i + 1], err));
-    memcpy(d->x + d->n * mb->d, s->x, s->n * mb->d * sizeof(double));
-    if (mb->kind == MODEL_LOGREG) memcpy(d->y + d->n, s->y, s->n * sizeof(double));
-    if (mb->kind == MODEL_SVM) {
-        if (!d->labels && !(d->labels = kl_calloc(1, sizeof *d->labels)))
-            return kl_err(err, KILN_ERR_MEMORY, "out of memory");
-        uint32_t map[64], *mp = s->labels->n <= 64 ? map : kl_malloc(s->labels->n * sizeof *mp);
-        if (!mp) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
-        bool is_str = mb->label_type == KILN_TYPE_VARCHAR;
-        for (uint32_t c = 0; c < s->labels->n; c++) {
-            mp[c] = dict_id(d->labels, is_str, s->labels->key[c], s->labels->text[c], s->labels->len[c]);
-            if (mp[c] == UINT32_MAX) {
-                if (mp != map) kl_free(mp);
-                return kl_err(err, KILN_ERR_MEMORY, "out of memory");
-            }
-        }
-        for (uint64_t i = 0; i < s->n; i++) d->cls[d->n + i] = mp[s->cls[i]];
-        if (mp != map) kl_free(mp);
+    if (mb->kind != MODEL_SVM) return buf_combine_rows(mb, d, s, NULL, err);
+    /* svm: s's label ids become d's */
+    if (!d->labels && !(d->labels = kl_calloc(1, sizeof *d->labels)))
+        return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    uint32_t map[64], *mp = s->labels->n <= 64 ? map : kl_malloc(s->labels->n * sizeof *mp);
+    if (!mp) return kl_err(err, KILN_ERR_MEMORY, "out of memory");
+    bool is_str = mb->label_type == KILN_TYPE_VARCHAR;
+    int rc = 0;
+    for (uint32_t c = 0; c < s->labels->n && !rc; c++) {
+        mp[c] = dict_id(d->labels, is_str, s->labels->key[c], s->labels->text[c], s->labels->len[c]);
+        if (mp[c] == UINT32_MAX) rc = kl_err(err, KILN_ERR_MEMORY, "out of memory");
     }
-    d->n += s->n;
-    return 0;
+    if (!rc) rc = buf_combine_rows(mb, d, s, mp, err);
+    if (mp != map) kl_free(mp);
+    return rc;
 }
 
 /* text of label c (as CAST(label AS VARCHAR) writes it) */

@@ -513,6 +513,9 @@ static bool csv_is_bool_word(const char *p, size_t len) {
 }
 
 /* The subset of mask whose types can hold the value. */
+static inline __attribute__((always_inline)) bool csv_dbl_parts(const char *p, size_t len, double *mant,
+                                                                 unsigned *idx);
+
 static unsigned csv_fit(const char *p, size_t len, unsigned mask) {
     unsigned out = 0;
     if ((mask & CSV_T_BOOL) && csv_is_bool_word(p, len)) out |= CSV_T_BOOL;
@@ -741,11 +744,16 @@ static int csv_sniff(kl_csv *rd, const kl_csv_options *opts, kl_error *err) {
         }
         for (uint32_t c = 0; c < nf; c++) {
             if (!masks[c] || csv_is_null(rd, s.buf, &f[c]) || f[c].len == 0) continue;
+            seen[c] = true;
+            if (masks[c] == CSV_T_DBL && f[c].flags == 0) { /* the common case: a plain decimal */
+                double m;
+                unsigned fi;
+                if (csv_dbl_parts(s.buf + f[c].off, f[c].len, &m, &fi)) continue;
+            }
             const char *p;
             size_t len;
             if (csv_field_text(&rd->d, &rd->cur.scratch, s.buf, &f[c], &p, &len)) goto oom;
             masks[c] = csv_fit(p, len, masks[c]);
-            seen[c] = true;
         }
         n_body++;
     }
@@ -1255,17 +1263,22 @@ static inline bool csv_int_fast(const char *p, size_t len, int64_t *out) {
     return true;
 }
 
-static const double csv_pow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+/* 10^f at [f], -10^f at [16 + f]: dividing the magnitude by the signed power gives the
+ * signed quotient (and -0.0 for "-0.0"), exactly as negating the quotient would. */
+static const double csv_pow10[32] = {1e0,   1e1,   1e2,   1e3,   1e4,   1e5,   1e6,   1e7,
+                                     1e8,   1e9,   1e10,  1e11,  1e12,  1e13,  1e14,  1e15,
+                                     -1e0,  -1e1,  -1e2,  -1e3,  -1e4,  -1e5,  -1e6,  -1e7,
+                                     -1e8,  -1e9,  -1e10, -1e11, -1e12, -1e13, -1e14, -1e15};
 static const uint64_t csv_pow10_u[9] = {1,      10,      100,      1000,     10000,
                                         100000, 1000000, 10000000, 100000000};
 
-/* [-]digits[.digits] with at most 15 digits, split into the signed mantissa (as a double, exact:
- * it has at most 15 digits; "-0" keeps its sign) and the count of fraction digits. The value is
- * *m / 10^*frac, exact by Clinger's fast path (both operands exact, one rounding), so
- * bit-identical to strtod and to kl_parse_double. p is in a padded block. */
-static inline __attribute__((always_inline)) bool csv_dbl_parts(const char *p, size_t len,
-                                                                 double *mant, unsigned *frac_out) {
+/* [-]digits[.digits] with at most 15 digits, split into the magnitude of the mantissa (as a
+ * double, exact: it has at most 15 digits) and the index of the signed divisor, f + 16 * neg
+ * with f the count of fraction digits. The value is *m / csv_pow10[*idx], exact by Clinger's
+ * fast path (both operands exact, one rounding), so bit-identical to strtod and to
+ * kl_parse_double ("-0.0" gives -0.0). p is in a padded block. */
+static inline __attribute__((always_inline)) bool csv_dbl_parts(const char *p, size_t len, double *mant,
+                                                                 unsigned *frac_out) {
     size_t i = p[0] == '-';
     uint64_t m;
     unsigned frac;
@@ -1311,13 +1324,9 @@ static inline __attribute__((always_inline)) bool csv_dbl_parts(const char *p, s
         }
         if (i != len || nd == 0 || nd > 15) return false;
     }
-    /* the sign without a branch: signs of numbers in data are not predictable */
-    double v = (double)(int64_t)m; /* m < 10^15: a signed conversion is one instruction */
-    uint64_t bits;
-    memcpy(&bits, &v, 8);
-    bits |= (uint64_t)(p[0] == '-') << 63;
-    memcpy(mant, &bits, 8);
-    *frac_out = frac;
+    /* the sign goes with the divisor (no branch: signs in data are not predictable) */
+    *mant = (double)(int64_t)m; /* m < 10^15: a signed conversion is one instruction */
+    *frac_out = frac | (unsigned)(p[0] == '-') << 4;
     return true;
 }
 

@@ -333,6 +333,13 @@ static bool tc_scale(uint64_t x, int k2, int e10, uint64_t *out, bool *exact) {
     int s = -e10, sh = -k2;
     if (s > 38) return tc_scale_tiny(x, sh, s, out, exact);
     if (s < 0) return false;
+    if (s <= 19 && sh < 128) { /* values from about 0.01 up: one 64 x 64-bit product */
+        tc_u128 n = (tc_u128)x * tc_p10_u64[s], q = n >> sh;
+        if (q >> 64) return false;
+        *out = (uint64_t)q;
+        *exact = (q << sh) == n;
+        return true;
+    }
     /* x * 10^s as 192 bits w2:w1:w0, then >> sh */
     tc_u128 p = tc_p10_u128(s);
     tc_u128 lo = (tc_u128)x * (uint64_t)p, hi = (tc_u128)x * (uint64_t)(p >> 64);
@@ -404,17 +411,26 @@ static bool tc_shortest(double v, char digits[20], int *nd_out, int *exp_out) {
     if (removed == 0) return false; /* no digit to round from: not expected */
     if (vr_tz && last == 5 && vr % 2 == 0) last = 4; /* an exact tie: to even */
     uint64_t out = vr + ((vr == vm && (!accept || !vm_tz)) || last >= 5);
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + out % 10);
+    while (out % 10 == 0) { /* a round-up can end in zeros (0.3 from 0.29999...) */
         out /= 10;
-    } while (out);
-    int nd = 0;
-    for (int i = n - 1; i >= 0; i--) digits[nd++] = tmp[i];
+        removed++;
+    }
+    int n = 1;
+    while (n < 20 && out >= tc_p10_u64[n]) n++;
+    /* two digits at a time from the right */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    int i = n;
+    while (i >= 2) {
+        unsigned r = (unsigned)(out % 100);
+        out /= 100;
+        digits[--i] = pairs[2 * r + 1];
+        digits[--i] = pairs[2 * r];
+    }
+    if (i) digits[0] = (char)('0' + out);
     *exp_out = e10 + removed + n - 1;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    *nd_out = nd;
+    *nd_out = n;
     return true;
 }
 
