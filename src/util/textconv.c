@@ -389,25 +389,23 @@ static bool tc_shortest(double v, char digits[20], int *nd_out, int *exp_out) {
     bool vm_tz = accept && vm_ex, vr_tz = vr_ex;
     int removed = 0;
     unsigned last = 0;
+    /* drop one digit of all three, remembering it and whether all below it were zeros */
+#define TC_DROP()                                                                                  \
+    do {                                                                                           \
+        vr_tz &= last == 0;                                                                        \
+        last = (unsigned)(vr % 10);                                                                \
+        vr /= 10;                                                                                  \
+        vp /= 10;                                                                                  \
+        vm /= 10;                                                                                  \
+        removed++;                                                                                 \
+    } while (0)
     while (vp / 10 > vm / 10) {
         vm_tz &= vm % 10 == 0;
-        vr_tz &= last == 0;
-        last = (unsigned)(vr % 10);
-        vr /= 10;
-        vp /= 10;
-        vm /= 10;
-        removed++;
+        TC_DROP();
     }
-    if (vm_tz) {
-        while (vm % 10 == 0) {
-            vr_tz &= last == 0;
-            last = (unsigned)(vr % 10);
-            vr /= 10;
-            vp /= 10;
-            vm /= 10;
-            removed++;
-        }
-    }
+    if (vm_tz) /* the lower end itself is a candidate: drop its trailing zeros too */
+        while (vm % 10 == 0) TC_DROP();
+#undef TC_DROP
     if (removed == 0) return false; /* no digit to round from: not expected */
     if (vr_tz && last == 5 && vr % 2 == 0) last = 4; /* an exact tie: to even */
     uint64_t out = vr + ((vr == vm && (!accept || !vm_tz)) || last >= 5);
