@@ -82,17 +82,7 @@ static int teardown_files(void **state) {
 }
 
 /* Run SQL that must succeed; returns the result (caller frees). */
-static kiln_result *run_ok(kiln_db *db, const char *sql) {
-    kiln_result *res = NULL;
-    kiln_error err;
-    int rc = kiln_exec(db, sql, &res, &err);
-    if (rc) fail_msg("kiln_exec failed (%d): %s\nSQL: %s", rc, err.message, sql);
-    assert_int_equal(err.code, KILN_OK);
-    assert_non_null(res);
-    return res;
-}
-
-static void exec_ok(kiln_db *db, const char *sql) { kiln_result_free(run_ok(db, sql)); }
+#include "sql_helpers.h"
 
 static kiln_db *open_db(void) {
     kiln_db *db = NULL;

@@ -25,24 +25,7 @@
 /* hash_agg.c's testing hook: groups at the first append-mode check (0 = default) */
 extern uint64_t kl_hagg_append_check;
 
-static kiln_result *run_ok(kiln_db *db, const char *sql) {
-    kiln_result *res = NULL;
-    kiln_error err;
-    int rc = kiln_exec(db, sql, &res, &err);
-    if (rc) fail_msg("kiln_exec failed (%d): %s\nSQL: %s", rc, err.message, sql);
-    assert_non_null(res);
-    return res;
-}
-
-static void exec_ok(kiln_db *db, const char *sql) { kiln_result_free(run_ok(db, sql)); }
-
-static int64_t scalar_i64(kiln_db *db, const char *sql) {
-    kiln_result *r = run_ok(db, sql);
-    assert_int_equal(kiln_result_row_count(r), 1);
-    int64_t v = kiln_result_get_int64(r, 0, 0);
-    kiln_result_free(r);
-    return v;
-}
+#include "sql_helpers.h"
 
 static kiln_db *open_db(void) {
     kiln_db *db = NULL;
